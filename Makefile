@@ -1,0 +1,29 @@
+# asyncinstr's habitual entry points. `go test ./...` works on its own;
+# these targets only add the flags the project always uses.
+
+GO        ?= go
+BENCHSTAT ?= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+COUNT     ?= 10
+
+.PHONY: help test test-short lint demo bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+test: ## run every test under the race detector
+	$(GO) test -race -count=1 ./...
+
+test-short: ## run the quick tests under the race detector
+	$(GO) test -race -short -count=1 ./...
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v testdata/)); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+demo: ## run the bundled example and print its event tree
+	$(GO) run ./examples/hooktree
+
+bench: ## plain vs instrumented benchmarks, side by side, through benchstat
+	$(GO) test -run '^$$' -bench . -benchmem -count $(COUNT) ./runtime/hooksrt/ > bench.txt
+	$(BENCHSTAT) -col /mode bench.txt

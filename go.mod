@@ -1,0 +1,3 @@
+module github.com/asyncinstr/asyncinstr
+
+go 1.25

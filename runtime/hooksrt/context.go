@@ -1,0 +1,36 @@
+package hooksrt
+
+// ExecutionAsyncID returns the id of the calling goroutine's current
+// execution context: the resource whose callback or scope is running, 1 in
+// the root context (package initialisation and the main goroutine), or 0
+// when the context is unknown (a goroutine that no instrumented code
+// started, outside any scope).
+func ExecutionAsyncID() uint64 {
+	track()
+	return current().id()
+}
+
+// TriggerAsyncID returns the id of the resource that caused the current
+// execution context's resource to be created: 0 in the root context and in
+// an unknown context.
+func TriggerAsyncID() uint64 {
+	track()
+	if c := current().res; c != nil {
+		return c.trigger
+	}
+	return 0
+}
+
+// ExecutionAsyncResource returns the resource object of the current
+// execution context: the object that Init received for it. It is never nil:
+// the root context has its own stable *Root, and an unknown context returns
+// the single *Unknown. Every resource object has Set and Get methods (see
+// Object), so state can be attached to the current resource and read back
+// in the resources it causes.
+func ExecutionAsyncResource() any {
+	track()
+	if c := current().res; c != nil {
+		return c.obj
+	}
+	return unknownResource
+}

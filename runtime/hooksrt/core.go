@@ -1,0 +1,93 @@
+package hooksrt
+
+import "sync/atomic"
+
+// A core is the identity and lifecycle state that every resource carries,
+// whatever its public type.
+type core struct {
+	id        uint64
+	trigger   uint64
+	typ       string
+	obj       any       // the public resource object given to init
+	als       *alsFrame // AsyncLocalStorage frame captured at creation
+	destroyed atomic.Bool
+}
+
+// lastID is the process-wide id counter. The root is 1; the first resource
+// gets 2. Ids are never reused.
+var lastID atomic.Uint64
+
+func init() { lastID.Store(1) }
+
+func newID() uint64 { return lastID.Add(1) }
+
+// tracking reports whether execution contexts are being tracked. It is off
+// until the program first uses the API (enables a hook with a callback,
+// reads the current context, creates an AsyncResource), so an instrumented
+// program that never uses it pays one atomic load per site. Goroutines
+// started before tracking was switched on run in the unknown context (id 0),
+// as promises created before a hook do in Node.
+var tracking atomic.Bool
+
+// track switches tracking on for good.
+func track() {
+	if !tracking.Load() {
+		tracking.Store(true)
+	}
+}
+
+// Track switches on tracking of execution contexts at once, so that every
+// goroutine started from now on has an id even if nothing has read one yet.
+// Tracking also switches on by itself the first time a program enables a
+// hook, reads the current context or creates an AsyncResource. Call Track
+// early (from an init function, say) when code that runs later asks for
+// ids and must see the whole chain that led to it.
+func Track() { track() }
+
+// initCore fills in c for a new resource of type typ created by the calling
+// goroutine (whose context is cur) and emits init. trigger 0 means the
+// creator's execution id.
+func initCore(c *core, typ string, trigger uint64, obj any, cur frame) {
+	if trigger == 0 {
+		trigger = cur.id()
+	}
+	c.trigger = trigger
+	c.id = newID()
+	c.typ = typ
+	c.obj = obj
+	c.als = cur.als
+	emitInit(c)
+}
+
+// before makes c's context current on the calling goroutine and emits before.
+func before(c *core) *gstate {
+	gs := acquire()
+	gs.push(frame{res: c, als: c.als})
+	emitBefore(gs, c)
+	return gs
+}
+
+// after emits after for c and restores the context that before saved.
+func after(gs *gstate, c *core) {
+	emitAfter(gs, c)
+	gs.pop(c.id)
+	releaseIfIdle(gs)
+}
+
+// destroy emits destroy for c the first time it is called.
+func destroy(c *core) {
+	if c.destroyed.CompareAndSwap(false, true) {
+		emitDestroy(c.id)
+	}
+}
+
+// rootCore is the root execution context: package initialisation and the
+// main goroutine run in it.
+var rootCore = core{id: 1, trigger: 0, typ: "ROOT", obj: rootResource}
+
+// rootResource is the stable resource object of the root context.
+var rootResource = &Root{}
+
+// unknownResource is returned by ExecutionAsyncResource on goroutines whose
+// context is unknown.
+var unknownResource = &Unknown{}

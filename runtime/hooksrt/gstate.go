@@ -1,0 +1,174 @@
+package hooksrt
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/asyncinstr/asyncinstr/runtime/hooksrt/internal/goid"
+)
+
+// A frame is an execution context: the resource whose scope is running (nil
+// for the unknown context, id 0) and the AsyncLocalStorage frame visible in
+// it. Frames are values; they are copied, never shared.
+type frame struct {
+	res *core
+	als *alsFrame
+}
+
+func (f frame) id() uint64 {
+	if f.res == nil {
+		return 0
+	}
+	return f.res.id
+}
+
+// A gstate is the execution state of one goroutine. Only the goroutine that
+// owns it reads or writes its fields (other goroutines only ever compare its
+// goid while probing the table), so the fields need no synchronisation.
+type gstate struct {
+	goid  atomic.Uint64 // owner; atomic because pooled gstates are probed by others
+	cur   frame         // the current execution context
+	stack []frame       // contexts saved by before, restored by after
+	depth int32         // nesting of hook dispatch on this goroutine
+	// pending holds Enable/Disable calls made from inside a hook callback on
+	// this goroutine; they take effect when the outermost dispatch returns.
+	pending []pendingOp
+	pooled  bool // whether unregister returns it to gsPool
+	live    bool // whether it is in the table
+}
+
+// base returns the context of a goroutine that is in no scope: the root for
+// the main goroutine (id 1, which runs package initialisation and main), the
+// unknown context for every other goroutine.
+func base(id uint64) frame {
+	if id == 1 {
+		return frame{res: &rootCore}
+	}
+	return frame{}
+}
+
+// The goroutine table maps goroutine ids to gstates. It is a direct-mapped
+// array of atomic pointers indexed by the low bits of the goroutine id,
+// backed by a locked overflow map for the rare goroutine whose slot is taken.
+// A goroutine only ever looks up its own id, so a lookup is one atomic load
+// and one comparison, and no lock is shared by all goroutines: goroutine ids
+// are handed out sequentially, so live goroutines rarely collide. Entries
+// exist only while a goroutine is inside a scope or a hook dispatch and are
+// removed when it leaves, so the table does not grow with the number of
+// goroutines a program has run.
+const tableBits = 14
+
+var (
+	table      [1 << tableBits]atomic.Pointer[gstate]
+	overflowN  atomic.Int64
+	overflowMu sync.Mutex
+	overflow   = map[uint64]*gstate{}
+
+	gsPool = sync.Pool{New: func() any { return &gstate{pooled: true} }}
+)
+
+func slot(id uint64) *atomic.Pointer[gstate] { return &table[id&(1<<tableBits-1)] }
+
+// lookup returns the calling goroutine's gstate (whose id is id), or nil.
+func lookup(id uint64) *gstate {
+	if gs := slot(id).Load(); gs != nil && gs.goid.Load() == id {
+		return gs
+	}
+	if overflowN.Load() == 0 {
+		return nil
+	}
+	overflowMu.Lock()
+	gs := overflow[id]
+	overflowMu.Unlock()
+	return gs
+}
+
+// register publishes gs as the state of the calling goroutine, id.
+func register(id uint64, gs *gstate) {
+	gs.goid.Store(id)
+	gs.live = true
+	if slot(id).CompareAndSwap(nil, gs) {
+		return
+	}
+	overflowMu.Lock()
+	overflow[id] = gs
+	overflowN.Add(1)
+	overflowMu.Unlock()
+}
+
+// unregister removes gs, the calling goroutine's state.
+func unregister(gs *gstate) {
+	if !gs.live {
+		return
+	}
+	gs.live = false
+	id := gs.goid.Load()
+	if !slot(id).CompareAndSwap(gs, nil) {
+		overflowMu.Lock()
+		if overflow[id] == gs {
+			delete(overflow, id)
+			overflowN.Add(-1)
+		}
+		overflowMu.Unlock()
+	}
+	if gs.pooled {
+		gs.goid.Store(0)
+		gs.cur = frame{}
+		clear(gs.stack)
+		gs.stack = gs.stack[:0]
+		gs.pending = nil
+		gsPool.Put(gs)
+	}
+}
+
+// acquire returns the calling goroutine's gstate, creating and registering
+// one if it has none. Pair it with releaseIfIdle.
+func acquire() *gstate {
+	id := goid.Get()
+	if gs := lookup(id); gs != nil {
+		return gs
+	}
+	gs := gsPool.Get().(*gstate)
+	gs.cur = base(id)
+	register(id, gs)
+	return gs
+}
+
+// releaseIfIdle removes gs once its goroutine is in no scope and no dispatch.
+func releaseIfIdle(gs *gstate) {
+	if len(gs.stack) == 0 && gs.depth == 0 {
+		unregister(gs)
+	}
+}
+
+// current returns the calling goroutine's execution context.
+func current() frame {
+	id := goid.Get()
+	if gs := lookup(id); gs != nil {
+		return gs.cur
+	}
+	return base(id)
+}
+
+// push makes the context of r current on gs, saving the previous one.
+func (gs *gstate) push(f frame) {
+	gs.stack = append(gs.stack, gs.cur)
+	gs.cur = f
+}
+
+// pop restores the context saved by the push that made id current. With a
+// hook enabled, a mismatch is fatal, as in Node; without one the mismatch is
+// ignored and the innermost context is popped. Popping an empty stack does
+// nothing.
+func (gs *gstate) pop(id uint64) {
+	if len(gs.stack) == 0 {
+		return
+	}
+	if got := gs.cur.id(); got != id && checking() {
+		fatalCorrupted(got, id)
+	}
+	n := len(gs.stack) - 1
+	gs.cur = gs.stack[n]
+	gs.stack[n] = frame{}
+	gs.stack = gs.stack[:n]
+}

@@ -1,0 +1,249 @@
+package hooksrt
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/asyncinstr/asyncinstr/runtime/hooksrt/internal/goid"
+)
+
+// Callbacks are the functions of an AsyncHook. Any of them may be nil.
+//
+// Init is called when a resource is created, on the creating goroutine,
+// before the resource can run; resource is the resource object (for an
+// AsyncResource, the *AsyncResource itself). Before and After bracket each
+// run of the resource's callback or scope, on the goroutine that runs it,
+// with the resource's context current. Destroy is called once, after the
+// last After. PromiseResolve is called when a handed-off value is taken by
+// its receiver, just before that scope's Before.
+//
+// Callbacks run concurrently on many goroutines and must be safe for
+// concurrent use. A callback that panics ends the process.
+type Callbacks struct {
+	Init           func(asyncID uint64, typ string, triggerAsyncID uint64, resource any)
+	Before         func(asyncID uint64)
+	After          func(asyncID uint64)
+	Destroy        func(asyncID uint64)
+	PromiseResolve func(asyncID uint64)
+}
+
+// An AsyncHook delivers the lifecycle events of asynchronous resources to
+// its Callbacks while it is enabled. Create one with CreateHook.
+type AsyncHook struct {
+	cb Callbacks
+}
+
+// CreateHook returns a disabled hook that will call cb's callbacks.
+func CreateHook(cb Callbacks) *AsyncHook {
+	return &AsyncHook{cb: cb}
+}
+
+// Enable starts delivering events to h and returns h. Enabling an enabled
+// hook does nothing. Hooks are called in the order they were enabled.
+//
+// Called from ordinary code, Enable takes effect at once for every
+// goroutine's next event. Called from inside a hook callback, it takes effect
+// when the outermost hook dispatch on that goroutine returns, as in Node: the
+// event being delivered, and any event emitted from inside the callback, use
+// the hooks that were enabled when the dispatch began.
+func (h *AsyncHook) Enable() *AsyncHook {
+	change(h, true)
+	return h
+}
+
+// Disable stops delivering events to h and returns h. Disabling a disabled
+// hook does nothing. Inside a hook callback it takes effect as Enable does.
+func (h *AsyncHook) Disable() *AsyncHook {
+	change(h, false)
+	return h
+}
+
+func (h *AsyncHook) hasCallbacks() bool {
+	c := &h.cb
+	return c.Init != nil || c.Before != nil || c.After != nil || c.Destroy != nil || c.PromiseResolve != nil
+}
+
+// A hookSet is an immutable snapshot of the enabled hooks, with each
+// event's callbacks listed in enable order.
+type hookSet struct {
+	hooks   []*AsyncHook
+	init    []func(uint64, string, uint64, any)
+	before  []func(uint64)
+	after   []func(uint64)
+	destroy []func(uint64)
+	resolve []func(uint64)
+	total   int // number of callbacks; 0 disables the stack check
+}
+
+var (
+	hooksMu sync.Mutex // serialises changes to active
+	active  atomic.Pointer[hookSet]
+)
+
+func init() { active.Store(&hookSet{}) }
+
+type pendingOp struct {
+	h      *AsyncHook
+	enable bool
+}
+
+func change(h *AsyncHook, enable bool) {
+	if gs := lookup(goid.Get()); gs != nil && gs.depth > 0 {
+		gs.pending = append(gs.pending, pendingOp{h, enable})
+		return
+	}
+	apply([]pendingOp{{h, enable}})
+}
+
+// apply carries out ops in order and publishes the resulting hook set.
+func apply(ops []pendingOp) {
+	hooksMu.Lock()
+	defer hooksMu.Unlock()
+	hooks := active.Load().hooks
+	changed := false
+	for _, op := range ops {
+		i := slices.Index(hooks, op.h)
+		switch {
+		case op.enable && i < 0:
+			hooks = append(slices.Clip(hooks), op.h)
+			changed = true
+			if op.h.hasCallbacks() {
+				track()
+			}
+		case !op.enable && i >= 0:
+			hooks = slices.Delete(slices.Clone(hooks), i, i+1)
+			changed = true
+		}
+	}
+	if changed {
+		active.Store(newHookSet(hooks))
+	}
+}
+
+func newHookSet(hooks []*AsyncHook) *hookSet {
+	s := &hookSet{hooks: hooks}
+	for _, h := range hooks {
+		c := &h.cb
+		if c.Init != nil {
+			s.init = append(s.init, c.Init)
+		}
+		if c.Before != nil {
+			s.before = append(s.before, c.Before)
+		}
+		if c.After != nil {
+			s.after = append(s.after, c.After)
+		}
+		if c.Destroy != nil {
+			s.destroy = append(s.destroy, c.Destroy)
+		}
+		if c.PromiseResolve != nil {
+			s.resolve = append(s.resolve, c.PromiseResolve)
+		}
+	}
+	s.total = len(s.init) + len(s.before) + len(s.after) + len(s.destroy) + len(s.resolve)
+	return s
+}
+
+// checking reports whether the before/after stack is checked: only while a
+// hook with a callback is enabled, as in Node.
+func checking() bool { return active.Load().total > 0 }
+
+// hasDestroyHooks reports whether an enabled hook has a Destroy callback.
+func hasDestroyHooks() bool { return len(active.Load().destroy) > 0 }
+
+// Event names, used in fatal error messages.
+const (
+	evInit    = "init"
+	evBefore  = "before"
+	evAfter   = "after"
+	evDestroy = "destroy"
+	evResolve = "promiseResolve"
+)
+
+// beginDispatch marks the calling goroutine as running hook callbacks. gs may
+// be nil, in which case the goroutine's state is looked up or created.
+func beginDispatch(gs *gstate) *gstate {
+	if gs == nil {
+		gs = acquire()
+	}
+	gs.depth++
+	return gs
+}
+
+// endDispatch must be deferred by every dispatch. It turns a panicking
+// callback into a fatal error, and when the outermost dispatch returns it
+// applies the Enable and Disable calls made by the callbacks.
+func endDispatch(gs *gstate, event string) {
+	if r := recover(); r != nil {
+		fatalHookPanic(event, r)
+	}
+	gs.depth--
+	if gs.depth == 0 {
+		if ops := gs.pending; ops != nil {
+			gs.pending = nil
+			apply(ops)
+		}
+		releaseIfIdle(gs)
+	}
+}
+
+func emitInit(c *core) {
+	hs := active.Load()
+	if len(hs.init) == 0 {
+		return
+	}
+	gs := beginDispatch(nil)
+	defer endDispatch(gs, evInit)
+	for _, f := range hs.init {
+		f(c.id, c.typ, c.trigger, c.obj)
+	}
+}
+
+func emitBefore(gs *gstate, c *core) {
+	hs := active.Load()
+	if len(hs.before) == 0 {
+		return
+	}
+	beginDispatch(gs)
+	defer endDispatch(gs, evBefore)
+	for _, f := range hs.before {
+		f(c.id)
+	}
+}
+
+func emitAfter(gs *gstate, c *core) {
+	hs := active.Load()
+	if len(hs.after) == 0 {
+		return
+	}
+	beginDispatch(gs)
+	defer endDispatch(gs, evAfter)
+	for _, f := range hs.after {
+		f(c.id)
+	}
+}
+
+func emitDestroy(id uint64) {
+	hs := active.Load()
+	if len(hs.destroy) == 0 {
+		return
+	}
+	gs := beginDispatch(nil)
+	defer endDispatch(gs, evDestroy)
+	for _, f := range hs.destroy {
+		f(id)
+	}
+}
+
+func emitResolve(c *core) {
+	hs := active.Load()
+	if len(hs.resolve) == 0 {
+		return
+	}
+	gs := beginDispatch(nil)
+	defer endDispatch(gs, evResolve)
+	for _, f := range hs.resolve {
+		f(c.id)
+	}
+}

@@ -1,0 +1,404 @@
+package hooksrt
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+	"weak"
+
+	"github.com/asyncinstr/asyncinstr/runtime/hooksrt/internal/goid"
+)
+
+// This file holds the entry points that instrumented code calls. They are
+// exported because rewritten packages must reach them, but they are meant to
+// be called only by code that asyncinstr rewrote, in the shapes its doc
+// comments give. Each one costs one atomic load and allocates nothing while
+// tracking is off (see Track).
+
+// Resource types created by instrumented code.
+const (
+	typeGoroutine        = "GOROUTINE"
+	typeTimeout          = "Timeout"
+	typeContextAfterFunc = "CONTEXTAFTERFUNC"
+	typeChanSend         = "CHANSEND"
+)
+
+// A Task is a resource whose callback runs as the whole body of a goroutine
+// of its own: a go statement, a function passed to sync.WaitGroup.Go or
+// errgroup, a time.AfterFunc or context.AfterFunc callback. A nil *Task
+// (tracking off) is valid and does nothing.
+//
+// Called by instrumented code.
+type Task struct {
+	Resource
+	gs gstate  // the goroutine state, if Begin finds none to reuse
+	on *gstate // the goroutine state Begin pushed onto
+}
+
+func newTask(typ string, site *Site) *Task {
+	if !tracking.Load() {
+		return nil
+	}
+	t := &Task{}
+	t.Site = site
+	initCore(&t.core, typ, 0, &t.Resource, current())
+	return t
+}
+
+// Go creates the GOROUTINE resource of a go statement and emits init. The
+// rewriter turns
+//
+//	go f(x, y)
+//
+// into a call that evaluates f, x and y first and Go last, exactly where the
+// go statement evaluated them, and runs the original call between Begin and
+// a deferred End in the new goroutine:
+//
+//	go func(f func(int, int), x, y int, t *hooksrt.Task) {
+//		t.Begin()
+//		defer t.End()
+//		f(x, y)
+//	}(f, x, y, hooksrt.Go(&site))
+//
+// Called by instrumented code.
+func Go(site *Site) *Task { return newTask(typeGoroutine, site) }
+
+// Begin makes t's context current on the calling goroutine and emits
+// before. It must be the first thing t's goroutine does.
+//
+// Called by instrumented code.
+func (t *Task) Begin() {
+	if t == nil {
+		return
+	}
+	id := goid.Get()
+	gs := lookup(id)
+	if gs == nil {
+		gs = &t.gs
+		gs.cur = base(id)
+		register(id, gs)
+	}
+	t.on = gs
+	gs.push(frame{res: &t.core, als: t.als})
+	emitBefore(gs, &t.core)
+}
+
+// End emits after and destroy for t and restores the goroutine's previous
+// context. It must be deferred right after Begin, so that it also runs when
+// the goroutine panics or calls runtime.Goexit.
+//
+// Called by instrumented code.
+func (t *Task) End() {
+	if t == nil {
+		return
+	}
+	gs := t.on
+	emitAfter(gs, &t.core)
+	gs.pop(t.id)
+	destroy(&t.core)
+	releaseIfIdle(gs)
+}
+
+// wrap returns f, run between t's Begin and End.
+func (t *Task) wrap(f func()) func() {
+	return func() {
+		t.Begin()
+		defer t.End()
+		f()
+	}
+}
+
+// GoFunc creates the GOROUTINE resource for f, which its caller will run
+// in a new goroutine, and returns f wrapped to run in that resource. It is
+// how instrumented code reports sync.WaitGroup.Go and errgroup.Group.Go:
+//
+//	wg.Go(f)  =>  wg.Go(hooksrt.GoFunc(f, &site))
+//
+// With tracking off it returns f itself.
+//
+// Called by instrumented code.
+func GoFunc(f func(), site *Site) func() {
+	t := newTask(typeGoroutine, site)
+	if t == nil {
+		return f
+	}
+	return t.wrap(f)
+}
+
+// GoFuncErr is GoFunc for functions that return an error (errgroup.Group.Go):
+//
+//	g.Go(f)  =>  g.Go(hooksrt.GoFuncErr(f, &site))
+//
+// Called by instrumented code.
+func GoFuncErr(f func() error, site *Site) func() error {
+	t := newTask(typeGoroutine, site)
+	if t == nil {
+		return f
+	}
+	return t.wrapErr(f)
+}
+
+func (t *Task) wrapErr(f func() error) func() error {
+	return func() error {
+		t.Begin()
+		defer t.End()
+		return f()
+	}
+}
+
+// TryGo reports errgroup.Group.TryGo: the resource is created at the call
+// and, if tryGo does not start f, destroyed without before or after.
+//
+//	g.TryGo(f)  =>  hooksrt.TryGo(g.TryGo, f, &site)
+//
+// Called by instrumented code.
+func TryGo(tryGo func(func() error) bool, f func() error, site *Site) bool {
+	t := newTask(typeGoroutine, site)
+	if t == nil {
+		return tryGo(f)
+	}
+	if tryGo(t.wrapErr(f)) {
+		return true
+	}
+	destroy(&t.core)
+	return false
+}
+
+// ContextAfterFunc reports context.AfterFunc: a CONTEXTAFTERFUNC resource
+// is created at the call; f runs in its scope; destroy follows f, or comes
+// from the returned stop function when it returns true.
+//
+//	context.AfterFunc(ctx, f)  =>  hooksrt.ContextAfterFunc(ctx, f, &site)
+//
+// Called by instrumented code.
+func ContextAfterFunc(ctx context.Context, f func(), site *Site) (stop func() bool) {
+	t := newTask(typeContextAfterFunc, site)
+	if t == nil {
+		return context.AfterFunc(ctx, f)
+	}
+	s := context.AfterFunc(ctx, t.wrap(f))
+	return func() bool {
+		if s() {
+			destroy(&t.core)
+			return true
+		}
+		return false
+	}
+}
+
+// A timerState links an AfterFunc timer to the Timeout resource that its
+// next run belongs to.
+type timerState struct {
+	mu   sync.Mutex
+	cur  *Task // the pending run's resource; nil once it fired or stopped
+	site *Site
+}
+
+// timers maps each AfterFunc timer created while tracking (weakly, so that
+// the map never keeps a timer alive) to its state. An entry is removed when
+// its timer is garbage collected.
+var (
+	timers  sync.Map // weak.Pointer[time.Timer] -> *timerState
+	timersN atomic.Int64
+)
+
+// AfterFunc reports time.AfterFunc: a Timeout resource is created at the
+// call, f runs in its scope, and destroy follows f.
+//
+//	time.AfterFunc(d, f)  =>  hooksrt.AfterFunc(d, f, &site)
+//
+// Stop and Reset calls on the timer are rewritten to StopTimer and
+// ResetTimer.
+//
+// Called by instrumented code.
+func AfterFunc(d time.Duration, f func(), site *Site) *time.Timer {
+	task := newTask(typeTimeout, site)
+	if task == nil {
+		return time.AfterFunc(d, f)
+	}
+	ts := &timerState{cur: task, site: site}
+	t := time.AfterFunc(d, func() { ts.fire(f) })
+	key := weak.Make(t)
+	timers.Store(key, ts)
+	timersN.Add(1)
+	runtime.AddCleanup(t, forgetTimer, key)
+	return t
+}
+
+func forgetTimer(key weak.Pointer[time.Timer]) {
+	timers.Delete(key)
+	timersN.Add(-1)
+}
+
+func lookupTimer(t *time.Timer) *timerState {
+	if t == nil || timersN.Load() == 0 {
+		return nil
+	}
+	if v, ok := timers.Load(weak.Make(t)); ok {
+		return v.(*timerState)
+	}
+	return nil
+}
+
+func (ts *timerState) fire(f func()) {
+	ts.mu.Lock()
+	task := ts.cur
+	ts.cur = nil
+	ts.mu.Unlock()
+	if task == nil {
+		f()
+		return
+	}
+	task.wrap(f)()
+}
+
+// StopTimer reports (*time.Timer).Stop: when Stop returns true on an
+// AfterFunc timer, the pending run's Timeout resource is destroyed without
+// before or after. On any other timer it is t.Stop().
+//
+//	t.Stop()  =>  hooksrt.StopTimer(t)
+//
+// Called by instrumented code.
+func StopTimer(t *time.Timer) bool {
+	ts := lookupTimer(t)
+	if ts == nil {
+		return t.Stop()
+	}
+	ts.mu.Lock()
+	stopped := t.Stop()
+	task := ts.cur
+	if stopped {
+		ts.cur = nil
+	}
+	ts.mu.Unlock()
+	if stopped && task != nil {
+		destroy(&task.core)
+	}
+	return stopped
+}
+
+// ResetTimer reports (*time.Timer).Reset. On an AfterFunc timer that is
+// still pending the run keeps its resource; on one that already fired or was
+// stopped, a new Timeout resource is created, triggered by the caller. Its
+// init is emitted before the timer can fire; a hook must not stop or reset
+// the timer whose init it is handling. On any other timer it is t.Reset(d).
+//
+//	t.Reset(d)  =>  hooksrt.ResetTimer(t, d)
+//
+// Called by instrumented code.
+func ResetTimer(t *time.Timer, d time.Duration) bool {
+	ts := lookupTimer(t)
+	if ts == nil {
+		return t.Reset(d)
+	}
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	pending := t.Reset(d)
+	if !pending {
+		ts.cur = newTask(typeTimeout, ts.site)
+	}
+	return pending
+}
+
+// A Handoff is the CHANSEND resource of a value sent on a tracked channel:
+// the value carries it to whichever goroutine receives it, so attribution
+// is exact. A nil *Handoff (tracking off) is valid and does nothing.
+//
+// Called by instrumented code.
+type Handoff struct {
+	Resource
+	on *gstate
+}
+
+// Send creates the CHANSEND resource of a send that is starting and emits
+// init on the sending goroutine. The sender's AsyncLocalStorage stores are
+// captured.
+//
+// Called by instrumented code.
+func Send(site *Site) *Handoff {
+	if !tracking.Load() {
+		return nil
+	}
+	h := &Handoff{}
+	h.Site = site
+	initCore(&h.core, typeChanSend, 0, &h.Resource, current())
+	return h
+}
+
+// Begin opens the receiver's handling scope: promiseResolve, then before,
+// on the receiving goroutine.
+//
+// Called by instrumented code.
+func (h *Handoff) Begin() {
+	if h == nil {
+		return
+	}
+	emitResolve(&h.core)
+	h.on = before(&h.core)
+}
+
+// End closes the scope opened by Begin: after, then destroy.
+//
+// Called by instrumented code.
+func (h *Handoff) End() {
+	if h == nil {
+		return
+	}
+	after(h.on, &h.core)
+	destroy(&h.core)
+}
+
+// Received reports a receive whose handling scope is empty: promiseResolve,
+// before, after and destroy at once. The receiver keeps its own context, as
+// code after an await does in Node.
+//
+// Called by instrumented code.
+func (h *Handoff) Received() {
+	h.Begin()
+	h.End()
+}
+
+// Cancel destroys a handoff whose value was never received (a send case
+// that lost its select), without before or after.
+//
+// Called by instrumented code.
+func (h *Handoff) Cancel() {
+	if h == nil {
+		return
+	}
+	destroy(&h.core)
+}
+
+// A Scope holds the handling scope of at most one handoff on one goroutine,
+// for scopes that end where the next one starts (the iterations of a loop
+// that receives). The zero Scope is empty.
+//
+//	var sc hooksrt.Scope
+//	defer sc.Exit()
+//	for v := range ch {
+//		sc.Enter(v.h)
+//		...
+//	}
+//	sc.Exit()
+//
+// Called by instrumented code.
+type Scope struct{ h *Handoff }
+
+// Enter closes the open scope, if any, and opens h's.
+func (s *Scope) Enter(h *Handoff) {
+	s.Exit()
+	if h != nil {
+		h.Begin()
+		s.h = h
+	}
+}
+
+// Exit closes the open scope, if any.
+func (s *Scope) Exit() {
+	if h := s.h; h != nil {
+		s.h = nil
+		h.End()
+	}
+}

@@ -1,0 +1,7 @@
+//go:build !amd64 && !arm64
+
+package goid
+
+const haveGetg = false
+
+func goidAt(off uintptr) uint64 { panic("goid: no fast path on this platform") }
