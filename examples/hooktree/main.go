@@ -81,6 +81,6 @@ func server(w io.Writer) {
 
 // The static sites the rewriter emits for the two instrumented statements.
 var (
-	siteGo    = hooksrt.Site{File: "examples/hooktree/main.go", Line: 61, Func: "main.server"}
-	siteTimer = hooksrt.Site{File: "examples/hooktree/main.go", Line: 73, Func: "main.server.func1"}
+	siteGo    = hooksrt.Site{File: "examples/hooktree/main.go", Line: 63, Func: "main.server"}
+	siteTimer = hooksrt.Site{File: "examples/hooktree/main.go", Line: 77, Func: "main.server.func1"}
 )
