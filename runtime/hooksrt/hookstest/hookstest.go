@@ -9,14 +9,14 @@
 //
 //   - init delivered more than once for an id, or destroy more than once;
 //   - before, after, destroy or promiseResolve for an id that had no init
-//     (unless Options.AllowNoInit, for resources created before the
-//     collector was enabled);
+//     (resources created before the collector was enabled are ignored, or
+//     recorded as "Unknown" with Options.AllowNoInit);
 //   - an after without a matching before, or a before[i] later than after[i];
 //   - a before, after or promiseResolve after the id's destroy;
 //   - improper nesting on a goroutine: an after that does not close the
 //     innermost open before on the same goroutine;
 //   - a trigger id that was never initialised (ids allocated before the
-//     collector saw its first init, 0 and the root 1 are accepted);
+//     collector was enabled, including 0 and the root 1, are accepted);
 //   - wrong resource identity: init without a resource object, or, inside
 //     before and after, an ExecutionAsyncID or ExecutionAsyncResource that
 //     is not the resource's own.
@@ -78,7 +78,7 @@ type Collector struct {
 
 	mu         sync.Mutex
 	seq        uint64
-	firstID    uint64 // the first id initialised while collecting
+	floor      uint64 // ids up to floor were allocated before Enable
 	acts       map[uint64]*Activity
 	order      []*Activity         // in init order
 	stacks     map[uint64][]uint64 // goroutine id -> open befores
@@ -104,8 +104,19 @@ func NewCollector(opts Options) *Collector {
 	return c
 }
 
-// Enable enables the collector's hook and returns c.
-func (c *Collector) Enable() *Collector { c.hook.Enable(); return c }
+// Enable enables the collector's hook and returns c. Resources whose ids
+// were allocated before the first Enable are not the collector's: their
+// events are ignored, or with Options.AllowNoInit recorded as "Unknown".
+func (c *Collector) Enable() *Collector {
+	c.mu.Lock()
+	if c.floor == 0 {
+		// The id counter is not exported; a throwaway resource reads it.
+		c.floor = hooksrt.NewAsyncResource("hookstest.floor", hooksrt.AsyncResourceOptions{RequireManualDestroy: true}).AsyncID()
+	}
+	c.mu.Unlock()
+	c.hook.Enable()
+	return c
+}
 
 // Disable disables the collector's hook and returns c.
 func (c *Collector) Disable() *Collector { c.hook.Disable(); return c }
@@ -129,9 +140,6 @@ func (c *Collector) init(id uint64, typ string, trigger uint64, resource any) {
 		return
 	}
 	c.seq++
-	if c.firstID == 0 || id < c.firstID {
-		c.firstID = id
-	}
 	if a, ok := c.acts[id]; ok {
 		a.Init = append(a.Init, c.seq)
 		c.violate("%s(%d): init called twice", typ, id)
@@ -140,7 +148,7 @@ func (c *Collector) init(id uint64, typ string, trigger uint64, resource any) {
 	if resource == nil {
 		c.violate("%s(%d): init received no resource object", typ, id)
 	}
-	if trigger > 1 && trigger >= c.firstID && c.acts[trigger] == nil && !c.ignored[trigger] {
+	if trigger > c.floor && c.acts[trigger] == nil && !c.ignored[trigger] {
 		c.violate("%s(%d): trigger %d was never initialised", typ, id, trigger)
 	}
 	a := &Activity{ID: id, Type: typ, Trigger: trigger, Resource: resource, Init: []uint64{c.seq}}
@@ -156,6 +164,9 @@ func (c *Collector) activity(event string, id uint64) *Activity {
 	}
 	a := c.acts[id]
 	if a == nil {
+		if id <= c.floor && !c.opts.AllowNoInit {
+			return nil // a resource from before the collector
+		}
 		if !c.opts.AllowNoInit {
 			c.violate("found a handle (%d) whose %s hook was invoked but not its init hook", id, event)
 		}
