@@ -111,7 +111,9 @@ func (c *Collector) Enable() *Collector {
 	c.mu.Lock()
 	if c.floor == 0 {
 		// The id counter is not exported; a throwaway resource reads it.
-		c.floor = hooksrt.NewAsyncResource("hookstest.floor", hooksrt.AsyncResourceOptions{RequireManualDestroy: true}).AsyncID()
+		r := hooksrt.NewAsyncResource("hookstest.floor", hooksrt.AsyncResourceOptions{RequireManualDestroy: true})
+		c.floor = r.AsyncID()
+		r.EmitDestroy()
 	}
 	c.mu.Unlock()
 	c.hook.Enable()
