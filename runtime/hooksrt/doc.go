@@ -1,0 +1,150 @@
+/*
+Package hooksrt is the runtime of asyncinstr: Node.js's async_hooks for Go.
+
+Code that asyncinstr has rewritten calls this package wherever it starts a
+goroutine, arms a timer or hands a value to another goroutine. Each of
+these becomes an asynchronous resource with an id, the id of the resource
+that caused it, and lifecycle events. Programs use the package directly to
+register hooks, to ask which resource they are running in, and to report
+their own asynchronous work with AsyncResource.
+
+# Ids
+
+An async id is a uint64 from one process-wide counter. Ids are never
+reused, and a resource's trigger id is always allocated before its own id.
+Id 1 is the root: package initialisation and the main goroutine run in it,
+where ExecutionAsyncID() is 1 and TriggerAsyncID() is 0. Id 0 means the
+context is unknown: code on a goroutine that no instrumented code started
+(one started by the standard library or by an uninstrumented dependency,
+or a test function's goroutine) reports 0, as Node reports 0 for callbacks
+entered from C++.
+
+# Execution contexts
+
+Every goroutine has a current execution context: the id and trigger id of
+the resource whose code is running, its resource object, and the
+AsyncLocalStorage stores visible there. ExecutionAsyncID, TriggerAsyncID
+and ExecutionAsyncResource read it. A resource's before event makes the
+resource's context current on the goroutine that runs its callback, and its
+after event restores the previous context. Scopes nest and unwind per
+goroutine. A new goroutine started by instrumented code runs entirely in
+its GOROUTINE resource's scope, so its trigger is the context that executed
+the go statement:
+
+	main (1)
+	└── go serve()           GOROUTINE(2), trigger 1
+	    └── time.AfterFunc   Timeout(3), trigger 2
+
+Go has no goroutine-local storage. This package keeps each goroutine's
+context in a table keyed by goroutine id. Ids are never reused by the Go
+runtime, while goroutine structures are, so one goroutine is never taken
+for another. The id is read through the runtime's g structure. Its offset
+is found and checked against runtime.Stack at start-up, and where that
+check fails, or on platforms without the assembly (anything but amd64 and
+arm64), runtime.Stack is parsed on every lookup: correct, but about a
+thousand times slower. A goroutine has an entry only while it is inside a
+scope, so the table does not grow with the number of goroutines a program
+has run.
+
+# Tracking
+
+Tracking contexts costs a little on every instrumented site. So it is off
+until a program first uses the API: enables a hook that has a callback,
+reads its context, or creates an AsyncResource. From then on it stays on.
+Goroutines started before that run in the unknown context, as promises
+created before the first hook do in Node. Call Track from an init function
+to have every goroutine tracked from the start. With tracking off, an
+instrumented site costs one atomic load and allocates nothing.
+
+# Hooks and their delivery
+
+CreateHook returns an AsyncHook. Enable and Disable switch it on and off;
+both are idempotent and return the hook. Events are delivered in this order
+for each resource:
+
+  - Init runs on the goroutine that creates the resource, before the
+    resource can run. Inside it, ExecutionAsyncID() is the creator's.
+  - Before and After bracket each run of the resource's callback or scope,
+    on the goroutine that runs it, with the resource's context current.
+    After also runs when the callback panics or calls runtime.Goexit.
+  - PromiseResolve runs when a handed-off value is taken by its receiver,
+    just before that scope's Before.
+  - Destroy runs once, after the last After. Where the end is explicit (a
+    goroutine returns, a timer's Stop succeeds, EmitDestroy) it is delivered
+    before that call returns. Where only the garbage collector can tell (an
+    AsyncResource without RequireManualDestroy) it is delivered later, on
+    another goroutine. A cancelled resource (a stopped timer, a send that
+    lost its select) gets Destroy without Before or After.
+
+Hooks are called in the order they were enabled. Enable and Disable called
+from ordinary code take effect at once, for every goroutine's next event.
+Called from inside a hook callback, they take effect when that goroutine's
+outermost hook dispatch returns (Node's copy-on-write rule). The event
+being delivered, and events emitted from inside the callback, go to the
+hooks that were enabled when the dispatch began. A resource created before
+a hook was enabled still reports Before, After and Destroy to it, without
+Init.
+
+A hook callback that panics ends the process as an unrecovered panic does:
+the panic value and the stack go to standard error, and the exit status is
+2. No recover in the program can intercept it. With a hook enabled, an
+After that does not match the innermost Before on its goroutine is a fatal
+error, "async hook stack has become corrupted (actual: X, expected: Y)",
+exit status 2. Code that uses only this package's API cannot cause that,
+because RunInAsyncScope and the entry points for instrumented code always
+unwind in order.
+
+# Concurrency: how this differs from Node
+
+Node runs every hook on one thread. A Go program runs them on many
+goroutines at once, so:
+
+  - Callbacks must be safe for concurrent use. A hook that keeps state
+    needs a mutex or atomics, and a per-goroutine notion such as "the
+    current indentation" must be keyed by something other than a global.
+  - Order holds per resource (init, then before/after pairs, then destroy)
+    and per goroutine (before and after balanced and properly nested).
+    Events of different resources on different goroutines interleave
+    arbitrarily. Under concurrency, inits can arrive out of id order.
+  - A resource used by several goroutines at once (an AsyncResource run
+    from a pool, a ticker) can have overlapping before/after pairs on
+    different goroutines.
+  - Enable and Disable from one goroutine become visible to other
+    goroutines at their next event, not at a shared tick boundary.
+  - Destroy for explicit ends is synchronous, where Node batches it into a
+    later tick: a test can check for it as soon as the ending call returns.
+
+# Resource objects
+
+The resource object that Init receives, and that ExecutionAsyncResource
+returns inside the resource's scope, is a *Resource for resources that
+instrumented code creates: its Site says where (file, line, what it runs).
+For an AsyncResource it is the *AsyncResource itself; the root has its own
+stable *Root; an unknown context returns the shared *Unknown. Every
+resource object implements Object, whose Set and Get attach values to it.
+This is how Node's executionAsyncResource()[symbol] = state pattern is
+written in Go.
+
+# AsyncResource
+
+NewAsyncResource reports work that a program or library runs later or
+elsewhere: a job queue, a connection pool, a callback API. RunInAsyncScope
+runs a function in the resource's context. Bind returns a function that
+does so on every call. EmitDestroy ends the resource, and the package-level
+Bind binds a function to the current context.
+
+# Entry points for instrumented code
+
+Go, GoFunc, GoFuncErr, TryGo, AfterFunc, StopTimer, ResetTimer,
+ContextAfterFunc, Send and the Task, Handoff and Scope types are called by
+code that asyncinstr rewrote. Their doc comments give the exact shapes the
+rewriter emits. They are exported so that rewritten packages can reach
+them; programs should not call them directly.
+
+# Testing
+
+Package hookstest is a Go port of Node's invariant checker. Enable a
+hookstest.Collector around the code under test, and it reports every event
+that breaks the rules above.
+*/
+package hooksrt
