@@ -101,11 +101,11 @@ func funcType(fn func()) string {
 		return "bound-anonymous-fn"
 	}
 	name := f.Name()
-	if i := strings.LastIndexByte(name, '.'); i >= 0 {
-		last := name[i+1:]
-		if strings.HasPrefix(last, "func") || strings.HasPrefix(last, "gowrap") {
-			return "bound-anonymous-fn"
-		}
+	// Literals are named after their enclosing function: pkg.f.func1,
+	// and pkg.f.func1.2 when nested in another literal.
+	last := name[strings.LastIndexByte(name, '.')+1:]
+	if literal := strings.TrimLeft(strings.TrimPrefix(strings.TrimPrefix(last, "func"), "gowrap"), "0123456789"); literal == "" && last != "func" && last != "gowrap" {
+		return "bound-anonymous-fn"
 	}
 	return name
 }

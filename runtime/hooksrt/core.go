@@ -68,7 +68,12 @@ func before(c *core) *gstate {
 }
 
 // after emits after for c and restores the context that before saved.
+// gs is the state that before returned, or nil for an after without a
+// before, which then finds the goroutine's own.
 func after(gs *gstate, c *core) {
+	if gs == nil {
+		gs = acquire()
+	}
 	emitAfter(gs, c)
 	gs.pop(c.id)
 	releaseIfIdle(gs)

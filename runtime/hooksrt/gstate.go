@@ -157,15 +157,16 @@ func (gs *gstate) push(f frame) {
 }
 
 // pop restores the context saved by the push that made id current. With a
-// hook enabled, a mismatch is fatal, as in Node; without one the mismatch is
-// ignored and the innermost context is popped. Popping an empty stack does
-// nothing.
+// hook enabled, a mismatch is fatal, as in Node: an after that does not
+// match the innermost before, or that has no before at all. Without one, the
+// mismatch is ignored: the innermost context is popped, and popping an empty
+// stack does nothing.
 func (gs *gstate) pop(id uint64) {
+	if got := gs.cur.id(); (got != id || len(gs.stack) == 0) && checking() {
+		fatalCorrupted(got, id)
+	}
 	if len(gs.stack) == 0 {
 		return
-	}
-	if got := gs.cur.id(); got != id && checking() {
-		fatalCorrupted(got, id)
 	}
 	n := len(gs.stack) - 1
 	gs.cur = gs.stack[n]

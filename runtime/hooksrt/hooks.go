@@ -205,7 +205,7 @@ func emitBefore(gs *gstate, c *core) {
 	if len(hs.before) == 0 {
 		return
 	}
-	beginDispatch(gs)
+	gs = beginDispatch(gs)
 	defer endDispatch(gs, evBefore)
 	for _, f := range hs.before {
 		f(c.id)
@@ -217,7 +217,7 @@ func emitAfter(gs *gstate, c *core) {
 	if len(hs.after) == 0 {
 		return
 	}
-	beginDispatch(gs)
+	gs = beginDispatch(gs)
 	defer endDispatch(gs, evAfter)
 	for _, f := range hs.after {
 		f(c.id)

@@ -95,6 +95,9 @@ func (t *Task) End() {
 		return
 	}
 	gs := t.on
+	if gs == nil { // End without Begin
+		gs = acquire()
+	}
 	emitAfter(gs, &t.core)
 	gs.pop(t.id)
 	destroy(&t.core)
@@ -188,12 +191,16 @@ func ContextAfterFunc(ctx context.Context, f func(), site *Site) (stop func() bo
 	}
 }
 
-// A timerState links an AfterFunc timer to the Timeout resource that its
-// next run belongs to.
+// A timerState links an AfterFunc timer to the Timeout resources of its
+// runs. Every arming (AfterFunc, or a Reset of a timer that fired or was
+// stopped) appends a resource, and every run takes the oldest: a run that
+// has fired but not yet started when a Reset re-arms the timer still gets
+// its own resource. The last entry belongs to the pending arming, if any,
+// which is what a successful Stop cancels.
 type timerState struct {
-	mu   sync.Mutex
-	cur  *Task // the pending run's resource; nil once it fired or stopped
-	site *Site
+	mu    sync.Mutex
+	queue []*Task
+	site  *Site
 }
 
 // timers maps each AfterFunc timer created while tracking (weakly, so that
@@ -218,7 +225,7 @@ func AfterFunc(d time.Duration, f func(), site *Site) *time.Timer {
 	if task == nil {
 		return time.AfterFunc(d, f)
 	}
-	ts := &timerState{cur: task, site: site}
+	ts := &timerState{queue: []*Task{task}, site: site}
 	t := time.AfterFunc(d, func() { ts.fire(f) })
 	key := weak.Make(t)
 	timers.Store(key, ts)
@@ -244,10 +251,14 @@ func lookupTimer(t *time.Timer) *timerState {
 
 func (ts *timerState) fire(f func()) {
 	ts.mu.Lock()
-	task := ts.cur
-	ts.cur = nil
+	var task *Task
+	if len(ts.queue) > 0 {
+		task = ts.queue[0]
+		ts.queue[0] = nil
+		ts.queue = ts.queue[1:]
+	}
 	ts.mu.Unlock()
-	if task == nil {
+	if task == nil { // armed by code that was not rewritten
 		f()
 		return
 	}
@@ -268,12 +279,14 @@ func StopTimer(t *time.Timer) bool {
 	}
 	ts.mu.Lock()
 	stopped := t.Stop()
-	task := ts.cur
-	if stopped {
-		ts.cur = nil
+	var task *Task
+	if n := len(ts.queue); stopped && n > 0 {
+		task = ts.queue[n-1]
+		ts.queue[n-1] = nil
+		ts.queue = ts.queue[:n-1]
 	}
 	ts.mu.Unlock()
-	if stopped && task != nil {
+	if task != nil {
 		destroy(&task.core)
 	}
 	return stopped
@@ -281,7 +294,8 @@ func StopTimer(t *time.Timer) bool {
 
 // ResetTimer reports (*time.Timer).Reset. On an AfterFunc timer that is
 // still pending the run keeps its resource; on one that already fired or was
-// stopped, a new Timeout resource is created, triggered by the caller. Its
+// stopped, a new Timeout resource is created, triggered by the caller (a
+// run that fired earlier but has not started yet keeps its own). Its
 // init is emitted before the timer can fire; a hook must not stop or reset
 // the timer whose init it is handling. On any other timer it is t.Reset(d).
 //
@@ -297,7 +311,7 @@ func ResetTimer(t *time.Timer, d time.Duration) bool {
 	defer ts.mu.Unlock()
 	pending := t.Reset(d)
 	if !pending {
-		ts.cur = newTask(typeTimeout, ts.site)
+		ts.queue = append(ts.queue, newTask(typeTimeout, ts.site))
 	}
 	return pending
 }

@@ -31,6 +31,7 @@ package hookstest
 
 import (
 	"fmt"
+	"reflect"
 	"runtime"
 	"slices"
 	"sort"
@@ -62,10 +63,19 @@ type Options struct {
 // slices hold sequence numbers: a total order of all events the collector
 // saw, consistent with the order of events on each goroutine.
 type Activity struct {
-	ID       uint64
-	Type     string
-	Trigger  uint64
-	Resource any
+	ID      uint64
+	Type    string
+	Trigger uint64
+	// ResourceType is the dynamic type of the resource object init
+	// received, such as "*hooksrt.AsyncResource"; empty without an init.
+	// The collector keeps only the object's identity, never the object:
+	// holding it would stop the garbage collector from destroying it, as
+	// Node's collector keeps only handleIsObject.
+	ResourceType string
+	resource     uintptr // the object's address, for identity checks
+	// Site is where instrumented code created the resource (the Site of a
+	// *hooksrt.Resource); nil for other resources.
+	Site *hooksrt.Site
 
 	Init, Before, After, Destroy, PromiseResolve []uint64
 }
@@ -153,7 +163,14 @@ func (c *Collector) init(id uint64, typ string, trigger uint64, resource any) {
 	if trigger > c.floor && c.acts[trigger] == nil && !c.ignored[trigger] {
 		c.violate("%s(%d): trigger %d was never initialised", typ, id, trigger)
 	}
-	a := &Activity{ID: id, Type: typ, Trigger: trigger, Resource: resource, Init: []uint64{c.seq}}
+	a := &Activity{ID: id, Type: typ, Trigger: trigger, Init: []uint64{c.seq}}
+	if resource != nil {
+		a.ResourceType = fmt.Sprintf("%T", resource)
+		a.resource = identity(resource)
+		if r, ok := resource.(*hooksrt.Resource); ok {
+			a.Site = r.Site
+		}
+	}
 	c.acts[id] = a
 	c.order = append(c.order, a)
 }
@@ -242,14 +259,24 @@ func (c *Collector) after(id uint64) {
 	c.checkContext("after", a, exec, res)
 }
 
+// identity returns the address of the object that v points to, or 0 if v
+// is not a pointer. While a resource's before or after runs, the resource is
+// alive, so its address identifies it.
+func identity(v any) uintptr {
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer {
+		return rv.Pointer()
+	}
+	return 0
+}
+
 func (c *Collector) checkContext(event string, a *Activity, exec uint64, res any) {
-	if a.Resource == nil {
+	if a.ResourceType == "" {
 		return // no init seen
 	}
 	if exec != a.ID {
 		c.violate("%s(%d): ExecutionAsyncID() is %d inside %s", a.Type, a.ID, exec, event)
 	}
-	if res != a.Resource {
+	if identity(res) != a.resource {
 		c.violate("%s(%d): ExecutionAsyncResource() inside %s is not the object init received", a.Type, a.ID, event)
 	}
 }
