@@ -29,6 +29,9 @@ type gstate struct {
 	goid  atomic.Uint64 // owner; atomic because pooled gstates are probed by others
 	cur   frame         // the current execution context
 	stack []frame       // contexts saved by before, restored by after
+	// stack0 backs stack for the usual shallow nesting, so that entering
+	// a scope does not allocate.
+	stack0 [2]frame
 	depth int32         // nesting of hook dispatch on this goroutine
 	// pending holds Enable/Disable calls made from inside a hook callback on
 	// this goroutine; they take effect when the outermost dispatch returns.
@@ -152,6 +155,9 @@ func current() frame {
 
 // push makes the context of r current on gs, saving the previous one.
 func (gs *gstate) push(f frame) {
+	if gs.stack == nil {
+		gs.stack = gs.stack0[:0]
+	}
 	gs.stack = append(gs.stack, gs.cur)
 	gs.cur = f
 }
