@@ -311,7 +311,9 @@ func ResetTimer(t *time.Timer, d time.Duration) bool {
 	defer ts.mu.Unlock()
 	pending := t.Reset(d)
 	if !pending {
-		ts.queue = append(ts.queue, newTask(typeTimeout, ts.site))
+		if task := newTask(typeTimeout, ts.site); task != nil {
+			ts.queue = append(ts.queue, task)
+		}
 	}
 	return pending
 }
