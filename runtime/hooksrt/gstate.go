@@ -32,7 +32,7 @@ type gstate struct {
 	// stack0 backs stack for the usual shallow nesting, so that entering
 	// a scope does not allocate.
 	stack0 [2]frame
-	depth int32         // nesting of hook dispatch on this goroutine
+	depth  int32 // nesting of hook dispatch on this goroutine
 	// pending holds Enable/Disable calls made from inside a hook callback on
 	// this goroutine; they take effect when the outermost dispatch returns.
 	pending []pendingOp
