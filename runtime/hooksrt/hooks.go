@@ -200,50 +200,36 @@ func emitInit(c *core) {
 	}
 }
 
-func emitBefore(gs *gstate, c *core) {
-	hs := active.Load()
-	if len(hs.before) == 0 {
-		return
-	}
+// dispatch calls fns with id, as one hook dispatch for event on gs (nil:
+// the calling goroutine's state, found or created).
+func dispatch(gs *gstate, fns []func(uint64), id uint64, event string) {
 	gs = beginDispatch(gs)
-	defer endDispatch(gs, evBefore)
-	for _, f := range hs.before {
-		f(c.id)
-	}
-}
-
-func emitAfter(gs *gstate, c *core) {
-	hs := active.Load()
-	if len(hs.after) == 0 {
-		return
-	}
-	gs = beginDispatch(gs)
-	defer endDispatch(gs, evAfter)
-	for _, f := range hs.after {
-		f(c.id)
-	}
-}
-
-func emitDestroy(id uint64) {
-	hs := active.Load()
-	if len(hs.destroy) == 0 {
-		return
-	}
-	gs := beginDispatch(nil)
-	defer endDispatch(gs, evDestroy)
-	for _, f := range hs.destroy {
+	defer endDispatch(gs, event)
+	for _, f := range fns {
 		f(id)
 	}
 }
 
-func emitResolve(c *core) {
-	hs := active.Load()
-	if len(hs.resolve) == 0 {
-		return
+func emitBefore(gs *gstate, c *core) {
+	if fns := active.Load().before; len(fns) > 0 {
+		dispatch(gs, fns, c.id, evBefore)
 	}
-	gs := beginDispatch(nil)
-	defer endDispatch(gs, evResolve)
-	for _, f := range hs.resolve {
-		f(c.id)
+}
+
+func emitAfter(gs *gstate, c *core) {
+	if fns := active.Load().after; len(fns) > 0 {
+		dispatch(gs, fns, c.id, evAfter)
+	}
+}
+
+func emitDestroy(id uint64) {
+	if fns := active.Load().destroy; len(fns) > 0 {
+		dispatch(nil, fns, id, evDestroy)
+	}
+}
+
+func emitResolve(c *core) {
+	if fns := active.Load().resolve; len(fns) > 0 {
+		dispatch(nil, fns, c.id, evResolve)
 	}
 }
