@@ -1,0 +1,446 @@
+package hooksrt_test
+
+import (
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/asyncinstr/asyncinstr/runtime/hooksrt"
+	"github.com/asyncinstr/asyncinstr/runtime/hooksrt/internal/goid"
+)
+
+// Benchmarks of the plain Go constructs against the shapes that asyncinstr
+// rewrites them into (see the doc comments in instr.go). Each benchmark has
+// one sub-benchmark per mode, named mode=..., so that
+//
+//	benchstat -col /mode bench.txt
+//
+// puts the modes side by side, with plain as the baseline column:
+//
+//	plain     the construct as written, no hooksrt call at all
+//	off       the rewritten shape in a program that never used the API:
+//	          tracking is off, so every entry point is one atomic load
+//	tracking  the rewritten shape with tracking on and no hook enabled
+//	hooks4    the rewritten shape with four no-op hooks enabled, each with
+//	          all five callbacks (init, before, after, destroy,
+//	          promiseResolve)
+//
+// ExecutionAsyncID and Dispatch measure single operations against absolute
+// goals, not against a plain construct; they have no mode key (their keys
+// are ctx= and hooks=), so that they stay out of the mode columns. `make
+// bench` runs all of them and compares them with benchstat; BENCHMARKS.md
+// records the figures.
+
+// The benchmark modes of the plain-vs-rewritten comparisons, in column
+// order.
+const (
+	modePlain    = "plain"
+	modeOff      = "off"
+	modeTracking = "tracking"
+	modeHooks4   = "hooks4"
+)
+
+var instrumentedModes = []string{modeOff, modeTracking, modeHooks4}
+
+// Static sites, one per benchmarked source location, as the rewriter emits.
+var (
+	siteGo       = hooksrt.Site{File: "bench_test.go", Line: 1, Func: "hooksrt_test.signal"}
+	siteWG       = hooksrt.Site{File: "bench_test.go", Line: 2, Func: "hooksrt_test.signalWG"}
+	siteTimer    = hooksrt.Site{File: "bench_test.go", Line: 3, Func: "hooksrt_test.noop"}
+	siteTimerRun = hooksrt.Site{File: "bench_test.go", Line: 4, Func: "hooksrt_test.signal"}
+	siteSend     = hooksrt.Site{File: "bench_test.go", Line: 5}
+)
+
+// Callbacks of the no-op hooks. They are distinct package-level functions
+// so that every hook pays a real indirect call.
+func noopInit(uint64, string, uint64, any) {}
+func noopEvent(uint64)                     {}
+
+func noopCallbacks() hooksrt.Callbacks {
+	return hooksrt.Callbacks{
+		Init:           noopInit,
+		Before:         noopEvent,
+		After:          noopEvent,
+		Destroy:        noopEvent,
+		PromiseResolve: noopEvent,
+	}
+}
+
+// setMode puts the package into mode m for the calling (sub-)benchmark and
+// registers a cleanup that disables the hooks it enabled and restores the
+// tracking state the benchmark found. (The testing package runs cleanups
+// after every run of a benchmark function, so state never leaks from one
+// mode into the next.) It also turns on allocation reporting.
+func setMode(b *testing.B, m string) {
+	b.ReportAllocs()
+	wasTracking := hooksrt.Tracking()
+	var hooks []*hooksrt.AsyncHook
+	switch m {
+	case modePlain, modeOff:
+		hooksrt.ResetTracking()
+	case modeTracking:
+		hooksrt.Track()
+	case modeHooks4:
+		hooksrt.Track()
+		for range 4 {
+			hooks = append(hooks, hooksrt.CreateHook(noopCallbacks()).Enable())
+		}
+	default:
+		b.Fatalf("unknown mode %q", m)
+	}
+	b.Cleanup(func() {
+		for _, h := range hooks {
+			h.Disable()
+		}
+		restoreTracking(wasTracking)
+	})
+}
+
+func restoreTracking(on bool) {
+	if on {
+		hooksrt.Track()
+	} else {
+		hooksrt.ResetTracking()
+	}
+}
+
+func noop() {}
+
+// signal is the body of the spawned goroutine: it reports that it ran.
+func signal(done chan<- struct{}) { done <- struct{}{} }
+
+// BenchmarkSpawnJoin starts one goroutine and waits for it to run:
+//
+//	go signal(done); <-done
+//
+// against the rewriter's shape of the same go statement:
+//
+//	go func(f func(chan<- struct{}), c chan<- struct{}, t *hooksrt.Task) {
+//		t.Begin()
+//		defer t.End()
+//		f(c)
+//	}(signal, done, hooksrt.Go(&site))
+//
+// The join is the receive, as in the program being instrumented; the
+// spawned goroutine's after and destroy run after it signalled, so on more
+// than one core part of End overlaps the next iteration.
+// BenchmarkWaitGroupGo measures the variant whose join waits for End.
+func BenchmarkSpawnJoin(b *testing.B) {
+	b.Run("mode="+modePlain, func(b *testing.B) {
+		setMode(b, modePlain)
+		done := make(chan struct{})
+		for b.Loop() {
+			go signal(done)
+			<-done
+		}
+	})
+	for _, m := range instrumentedModes {
+		b.Run("mode="+m, func(b *testing.B) {
+			setMode(b, m)
+			done := make(chan struct{})
+			for b.Loop() {
+				go func(f func(chan<- struct{}), c chan<- struct{}, t *hooksrt.Task) {
+					t.Begin()
+					defer t.End()
+					f(c)
+				}(signal, done, hooksrt.Go(&siteGo))
+				<-done
+			}
+		})
+	}
+}
+
+// BenchmarkWaitGroupGo starts one goroutine with sync.WaitGroup.Go and
+// waits for it with Wait:
+//
+//	wg.Go(noop); wg.Wait()
+//
+// against wg.Go(hooksrt.GoFunc(noop, &site)); wg.Wait(). Here the join
+// happens after the goroutine's End, so after and destroy are inside the
+// measured time.
+func BenchmarkWaitGroupGo(b *testing.B) {
+	b.Run("mode="+modePlain, func(b *testing.B) {
+		setMode(b, modePlain)
+		var wg sync.WaitGroup
+		for b.Loop() {
+			wg.Go(noop)
+			wg.Wait()
+		}
+	})
+	for _, m := range instrumentedModes {
+		b.Run("mode="+m, func(b *testing.B) {
+			setMode(b, m)
+			var wg sync.WaitGroup
+			for b.Loop() {
+				wg.Go(hooksrt.GoFunc(noop, &siteWG))
+				wg.Wait()
+			}
+		})
+	}
+}
+
+// BenchmarkAfterFunc arms a timer that does not fire and stops it:
+//
+//	t := time.AfterFunc(time.Hour, noop); t.Stop()
+//
+// against t := hooksrt.AfterFunc(time.Hour, noop, &site);
+// hooksrt.StopTimer(t). With tracking on, the stop destroys the Timeout
+// resource without before or after.
+func BenchmarkAfterFunc(b *testing.B) {
+	b.Run("mode="+modePlain, func(b *testing.B) {
+		setMode(b, modePlain)
+		for b.Loop() {
+			t := time.AfterFunc(time.Hour, noop)
+			t.Stop()
+		}
+	})
+	for _, m := range instrumentedModes {
+		b.Run("mode="+m, func(b *testing.B) {
+			setMode(b, m)
+			for b.Loop() {
+				t := hooksrt.AfterFunc(time.Hour, noop, &siteTimer)
+				hooksrt.StopTimer(t)
+			}
+		})
+	}
+}
+
+// BenchmarkStopTimer stops a timer that AfterFunc did not create:
+//
+//	t := time.NewTimer(time.Hour); t.Stop()
+//
+// against t := time.NewTimer(time.Hour); hooksrt.StopTimer(t), the shape
+// every Stop call on a *time.Timer is rewritten to. In the tracking modes
+// one AfterFunc timer created while tracking stays pending throughout, as
+// in a program that uses both kinds of timer, so StopTimer has to look t up
+// before it knows that t is not one of its own.
+func BenchmarkStopTimer(b *testing.B) {
+	b.Run("mode="+modePlain, func(b *testing.B) {
+		setMode(b, modePlain)
+		for b.Loop() {
+			t := time.NewTimer(time.Hour)
+			t.Stop()
+		}
+	})
+	for _, m := range instrumentedModes {
+		b.Run("mode="+m, func(b *testing.B) {
+			setMode(b, m)
+			if m != modeOff {
+				tracked := hooksrt.AfterFunc(time.Hour, noop, &siteTimer)
+				defer hooksrt.StopTimer(tracked)
+			}
+			for b.Loop() {
+				t := time.NewTimer(time.Hour)
+				hooksrt.StopTimer(t)
+			}
+		})
+	}
+}
+
+// BenchmarkAfterFuncFire arms a timer that fires at once and waits for its
+// callback to run, the counterpart of Node's setTimeout(f, 0):
+//
+//	time.AfterFunc(0, func() { signal(done) }); <-done
+//
+// against the same call through hooksrt.AfterFunc. The callback runs in a
+// goroutine of its own, so this is dominated by the timer and the
+// scheduler.
+func BenchmarkAfterFuncFire(b *testing.B) {
+	b.Run("mode="+modePlain, func(b *testing.B) {
+		setMode(b, modePlain)
+		done := make(chan struct{})
+		f := func() { signal(done) }
+		for b.Loop() {
+			time.AfterFunc(0, f)
+			<-done
+		}
+	})
+	for _, m := range instrumentedModes {
+		b.Run("mode="+m, func(b *testing.B) {
+			setMode(b, m)
+			done := make(chan struct{})
+			f := func() { signal(done) }
+			for b.Loop() {
+				hooksrt.AfterFunc(0, f, &siteTimerRun)
+				<-done
+			}
+		})
+	}
+}
+
+// A msg is the element of a tracked channel: the value and the handoff
+// that carries the sender's context to the receiver.
+type msg struct {
+	v int
+	h *hooksrt.Handoff
+}
+
+// BenchmarkHandoff sends a value on a buffered channel and receives it on
+// the same goroutine:
+//
+//	ch <- i; v := <-ch
+//
+// against the tracked form, in which the value carries its CHANSEND
+// resource and the receive is an empty handling scope:
+//
+//	ch <- msg{i, hooksrt.Send(&site)}; m := <-ch; m.h.Received()
+//
+// With hooks4 a handoff delivers all five events.
+func BenchmarkHandoff(b *testing.B) {
+	b.Run("mode="+modePlain, func(b *testing.B) {
+		setMode(b, modePlain)
+		ch := make(chan int, 1)
+		sum := 0
+		for i := 0; b.Loop(); i++ {
+			ch <- i
+			sum += <-ch
+		}
+		_ = sum
+	})
+	for _, m := range instrumentedModes {
+		b.Run("mode="+m, func(b *testing.B) {
+			setMode(b, m)
+			ch := make(chan msg, 1)
+			sum := 0
+			for i := 0; b.Loop(); i++ {
+				ch <- msg{i, hooksrt.Send(&siteSend)}
+				r := <-ch
+				r.h.Received()
+				sum += r.v
+			}
+			_ = sum
+		})
+	}
+}
+
+// BenchmarkExecutionAsyncID reads the current execution id:
+//
+//	ctx=goid       reading the goroutine id alone (internal/goid.Get), the
+//	               floor under any goroutine-keyed lookup, for reference
+//	ctx=no-scope   ExecutionAsyncID on a goroutine in no scope (the
+//	               benchmark's own goroutine): a table miss, returns 0; the
+//	               main goroutine (id 1) takes the same path
+//	ctx=in-scope   ExecutionAsyncID inside RunInAsyncScope: a table hit
+//
+// Goal: at most 10 ns.
+func BenchmarkExecutionAsyncID(b *testing.B) {
+	b.Run("ctx=goid", func(b *testing.B) {
+		b.ReportAllocs()
+		var sum uint64
+		for b.Loop() {
+			sum += goid.Get()
+		}
+		_ = sum
+	})
+	b.Run("ctx=no-scope", func(b *testing.B) {
+		setMode(b, modeTracking)
+		var sum uint64
+		for b.Loop() {
+			sum += hooksrt.ExecutionAsyncID()
+		}
+		if sum != 0 {
+			b.Fatalf("ExecutionAsyncID outside any scope summed to %d, want 0", sum)
+		}
+	})
+	b.Run("ctx=in-scope", func(b *testing.B) {
+		setMode(b, modeTracking)
+		r := hooksrt.NewAsyncResource("BENCH", hooksrt.AsyncResourceOptions{RequireManualDestroy: true})
+		defer r.EmitDestroy()
+		var sum uint64
+		r.RunInAsyncScope(func() {
+			for b.Loop() {
+				sum += hooksrt.ExecutionAsyncID()
+			}
+		})
+		if want := uint64(b.N) * r.AsyncID(); sum != want {
+			b.Fatalf("ExecutionAsyncID inside the scope summed to %d, want %d", sum, want)
+		}
+	})
+}
+
+// BenchmarkDispatch measures one hook dispatch: the delivery of one event
+// to the enabled hooks. Each iteration runs an empty RunInAsyncScope of a
+// resource (before, after) nested in an outer scope that keeps the
+// goroutine's state registered, so the iteration itself is a push, a pop
+// and the dispatches:
+//
+//	hooks=0   no hook enabled: push and pop only, no dispatch
+//	hooks=1   one hook with a Before callback only: one dispatch of one
+//	          callback per iteration
+//	hooks=4   four hooks with a Before callback only: one dispatch of four
+//	          callbacks per iteration
+//
+// The cost of one dispatch is hooks=1 minus hooks=0.
+func BenchmarkDispatch(b *testing.B) {
+	for _, n := range []int{0, 1, 4} {
+		b.Run("hooks="+strconv.Itoa(n), func(b *testing.B) {
+			setMode(b, modeTracking)
+			for range n {
+				h := hooksrt.CreateHook(hooksrt.Callbacks{Before: noopEvent}).Enable()
+				defer h.Disable()
+			}
+			outer := hooksrt.NewAsyncResource("OUTER", hooksrt.AsyncResourceOptions{RequireManualDestroy: true})
+			r := hooksrt.NewAsyncResource("BENCH", hooksrt.AsyncResourceOptions{RequireManualDestroy: true})
+			outer.RunInAsyncScope(func() {
+				for b.Loop() {
+					r.RunInAsyncScope(noop)
+				}
+			})
+			r.EmitDestroy()
+			outer.EmitDestroy()
+		})
+	}
+}
+
+// TestDisabledPathAllocs checks the promise of instr.go: while tracking is
+// off, the entry points that add nothing to what the plain construct does
+// allocate nothing.
+func TestDisabledPathAllocs(t *testing.T) {
+	wasTracking := hooksrt.Tracking()
+	hooksrt.ResetTracking()
+	defer restoreTracking(wasTracking)
+
+	f := func() {}
+	fe := func() error { return nil }
+	cases := []struct {
+		name string
+		fn   func()
+	}{
+		{"Go+Begin+End", func() {
+			task := hooksrt.Go(&siteGo)
+			task.Begin()
+			task.End()
+		}},
+		{"GoFunc", func() {
+			if g := hooksrt.GoFunc(f, &siteWG); g == nil {
+				t.Fatal("GoFunc returned nil")
+			}
+		}},
+		{"GoFuncErr", func() {
+			if g := hooksrt.GoFuncErr(fe, &siteWG); g == nil {
+				t.Fatal("GoFuncErr returned nil")
+			}
+		}},
+		{"Send+Received", func() { hooksrt.Send(&siteSend).Received() }},
+		{"Send+Begin+End", func() {
+			h := hooksrt.Send(&siteSend)
+			h.Begin()
+			h.End()
+		}},
+		{"Send+Cancel", func() { hooksrt.Send(&siteSend).Cancel() }},
+		{"Scope", func() {
+			var sc hooksrt.Scope
+			sc.Enter(hooksrt.Send(&siteSend))
+			sc.Exit()
+		}},
+	}
+	for _, c := range cases {
+		if n := testing.AllocsPerRun(1000, c.fn); n != 0 {
+			t.Errorf("%s with tracking off: %v allocations per run, want 0", c.name, n)
+		}
+	}
+	if hooksrt.Tracking() {
+		t.Error("the disabled path switched tracking on")
+	}
+}
