@@ -119,7 +119,7 @@ func (r *AsyncResource) EmitDestroy() *AsyncResource {
 		flag = r.gcDone
 	}
 	if flag.CompareAndSwap(false, true) {
-		emitDestroy(r.id)
+		emitDestroy(nil, r.id)
 	}
 	return r
 }
@@ -133,6 +133,6 @@ type gcArg struct {
 
 func gcDestroy(a gcArg) {
 	if a.done.CompareAndSwap(false, true) {
-		emitDestroy(a.id)
+		emitDestroy(nil, a.id)
 	}
 }

@@ -644,7 +644,7 @@ func TestRule9ResourceCreatedBeforeEnable(t *testing.T) {
 	a := l.res("A")
 	hd := send(t, l, "H")
 	task := hooksrt.Go(nil)
-	if task == nil {
+	if task.AsyncID() == 0 {
 		t.Fatal("hooksrt.Go returned nil: tracking is off")
 	}
 	l.name(task.AsyncID(), "T")
@@ -941,7 +941,7 @@ var unwindCases = []struct {
 	// a handoff's scope is still open in it.
 	{"task", func() {
 		task := hooksrt.Go(nil)
-		if task == nil {
+		if task.AsyncID() == 0 {
 			fmt.Println("tracking is off")
 			os.Exit(3)
 		}
@@ -1088,7 +1088,7 @@ func init() {
 		fmt.Printf("start: tracking=%v\n", hooksrt.Tracking())
 		h := hooksrt.CreateHook(hooksrt.Callbacks{})
 		fmt.Printf("enable returns the hook: %v\n", h.Enable() == h)
-		fmt.Printf("empty hook: tracking=%v send=%v go=%v\n", hooksrt.Tracking(), hooksrt.Send(nil) != nil, hooksrt.Go(nil) != nil)
+		fmt.Printf("empty hook: tracking=%v send=%v go=%v\n", hooksrt.Tracking(), hooksrt.Send(nil) != nil, hooksrt.Go(nil).AsyncID() != 0)
 		hooksrt.CreateHook(hooksrt.Callbacks{After: func(uint64) {}}).Enable()
 		fmt.Printf("hook with a callback: tracking=%v send=%v\n", hooksrt.Tracking(), hooksrt.Send(nil) != nil)
 	})

@@ -1,5 +1,7 @@
 package hooksrt
 
+import "github.com/asyncinstr/asyncinstr/runtime/hooksrt/internal/goid"
+
 // ExecutionAsyncID returns the id of the calling goroutine's current
 // execution context: the resource whose callback or scope is running, 1 in
 // the root context (package initialisation and the main goroutine), or 0
@@ -7,7 +9,7 @@ package hooksrt
 // started, outside any scope).
 func ExecutionAsyncID() uint64 {
 	track()
-	return current().id()
+	return current().id
 }
 
 // TriggerAsyncID returns the id of the resource that caused the current
@@ -15,10 +17,7 @@ func ExecutionAsyncID() uint64 {
 // an unknown context.
 func TriggerAsyncID() uint64 {
 	track()
-	if c := current().res; c != nil {
-		return c.trigger
-	}
-	return 0
+	return current().trigger
 }
 
 // ExecutionAsyncResource returns the resource object of the current
@@ -29,8 +28,12 @@ func TriggerAsyncID() uint64 {
 // in the resources it causes.
 func ExecutionAsyncResource() any {
 	track()
-	if c := current().res; c != nil {
-		return c.obj
+	id := goid.Get()
+	if gs := lookup(id); gs != nil {
+		return gs.object()
+	}
+	if id == 1 {
+		return rootResource
 	}
 	return unknownResource
 }

@@ -49,7 +49,7 @@ func Track() { track() }
 // creator's execution id.
 func initCore(c *core, typ string, trigger uint64, obj any, cur frame) {
 	if trigger == 0 {
-		trigger = cur.id()
+		trigger = cur.id
 	}
 	c.trigger = trigger
 	c.id = newID()
@@ -62,8 +62,8 @@ func initCore(c *core, typ string, trigger uint64, obj any, cur frame) {
 // before makes c's context current on the calling goroutine and emits before.
 func before(c *core) *gstate {
 	gs := acquire()
-	gs.push(frame{res: c, als: c.als})
-	emitBefore(gs, c)
+	gs.push(frameOf(c))
+	emitBefore(gs, c.id)
 	return gs
 }
 
@@ -74,7 +74,7 @@ func after(gs *gstate, c *core) {
 	if gs == nil {
 		gs = acquire()
 	}
-	emitAfter(gs, c)
+	emitAfter(gs, c.id)
 	gs.pop(c.id)
 	releaseIfIdle(gs)
 }
@@ -82,13 +82,29 @@ func after(gs *gstate, c *core) {
 // destroy emits destroy for c the first time it is called.
 func destroy(c *core) {
 	if c.destroyed.CompareAndSwap(false, true) {
-		emitDestroy(c.id)
+		emitDestroy(nil, c.id)
 	}
 }
 
 // rootCore is the root execution context: package initialisation and the
 // main goroutine run in it.
 var rootCore = core{id: 1, trigger: 0, typ: "ROOT", obj: rootResource}
+
+// object returns the resource object of the context f, creating it if the
+// resource has none yet. f must be the current frame of gs (the only place
+// the object is recorded).
+func (gs *gstate) object() any {
+	f := &gs.cur
+	if f.res == nil {
+		if f.id == 0 {
+			return unknownResource
+		}
+		r := &Resource{Site: f.site}
+		r.core = core{id: f.id, trigger: f.trigger, typ: f.typ, obj: r, als: f.als}
+		f.res = &r.core
+	}
+	return f.res.obj
+}
 
 // rootResource is the stable resource object of the root context.
 var rootResource = &Root{}

@@ -7,19 +7,25 @@ import (
 	"github.com/asyncinstr/asyncinstr/runtime/hooksrt/internal/goid"
 )
 
-// A frame is an execution context: the resource whose scope is running (nil
-// for the unknown context, id 0) and the AsyncLocalStorage frame visible in
-// it. Frames are values; they are copied, never shared.
+// A frame is an execution context: the ids of the resource whose scope is
+// running (id 0: the unknown context), the resource's core once its
+// resource object exists, and the AsyncLocalStorage frame visible in it.
+// Frames are values; they are copied, never shared.
+//
+// The resource object of a goroutine or timer callback is created only when
+// something needs it: an Init hook enabled when the resource is created, or
+// ExecutionAsyncResource inside its scope. typ and site say what to create.
 type frame struct {
-	res *core
-	als *alsFrame
+	id, trigger uint64
+	res         *core
+	als         *alsFrame
+	typ         string
+	site        *Site
 }
 
-func (f frame) id() uint64 {
-	if f.res == nil {
-		return 0
-	}
-	return f.res.id
+// frameOf returns the context of a resource whose core exists.
+func frameOf(c *core) frame {
+	return frame{id: c.id, trigger: c.trigger, res: c, als: c.als, typ: c.typ}
 }
 
 // A gstate is the execution state of one goroutine. Only the goroutine that
@@ -45,7 +51,7 @@ type gstate struct {
 // unknown context for every other goroutine.
 func base(id uint64) frame {
 	if id == 1 {
-		return frame{res: &rootCore}
+		return frame{id: 1, res: &rootCore}
 	}
 	return frame{}
 }
@@ -70,7 +76,16 @@ var (
 	gsPool = sync.Pool{New: func() any { return &gstate{pooled: true} }}
 )
 
-func slot(id uint64) *atomic.Pointer[gstate] { return &table[id&(1<<tableBits-1)] }
+// slot returns the table entry of goroutine id. The low bits of the id are
+// rotated left by three, so consecutive ids (a goroutine and the ones it
+// starts, which the runtime numbers in a row) fall in different cache lines
+// instead of contending for one, while any 2^tableBits consecutive ids still
+// map to distinct slots.
+func slot(id uint64) *atomic.Pointer[gstate] {
+	const mask = 1<<tableBits - 1
+	i := id & mask
+	return &table[(i<<3|i>>(tableBits-3))&mask]
+}
 
 // lookup returns the calling goroutine's gstate (whose id is id), or nil.
 func lookup(id uint64) *gstate {
@@ -137,9 +152,11 @@ func acquire() *gstate {
 	return gs
 }
 
-// releaseIfIdle removes gs once its goroutine is in no scope and no dispatch.
+// releaseIfIdle removes gs once its goroutine is in no scope and no
+// dispatch. The main goroutine keeps its state: it is one entry, and it
+// spares the churn of re-creating it for every event main emits.
 func releaseIfIdle(gs *gstate) {
-	if len(gs.stack) == 0 && gs.depth == 0 {
+	if len(gs.stack) == 0 && gs.depth == 0 && gs.goid.Load() != 1 {
 		unregister(gs)
 	}
 }
@@ -168,7 +185,7 @@ func (gs *gstate) push(f frame) {
 // mismatch is ignored: the innermost context is popped, and popping an empty
 // stack does nothing.
 func (gs *gstate) pop(id uint64) {
-	if got := gs.cur.id(); (got != id || len(gs.stack) == 0) && checking() {
+	if got := gs.cur.id; (got != id || len(gs.stack) == 0) && checking() {
 		fatalCorrupted(got, id)
 	}
 	if len(gs.stack) == 0 {

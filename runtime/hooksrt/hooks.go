@@ -161,20 +161,22 @@ const (
 	evResolve = "promiseResolve"
 )
 
-// beginDispatch marks the calling goroutine as running hook callbacks. gs may
-// be nil, in which case the goroutine's state is looked up or created.
-func beginDispatch(gs *gstate) *gstate {
+// beginDispatch marks gs's goroutine as running hook callbacks. A nil gs
+// means the calling goroutine's state, looked up or created; the returned
+// acquired then says that endDispatch must release it.
+func beginDispatch(gs *gstate) (_ *gstate, acquired bool) {
 	if gs == nil {
-		gs = acquire()
+		gs, acquired = acquire(), true
 	}
 	gs.depth++
-	return gs
+	return gs, acquired
 }
 
 // endDispatch must be deferred by every dispatch. It turns a panicking
 // callback into a fatal error, and when the outermost dispatch returns it
-// applies the Enable and Disable calls made by the callbacks.
-func endDispatch(gs *gstate, event string) {
+// applies the Enable and Disable calls made by the callbacks, and releases
+// the goroutine's state if the dispatch acquired it.
+func endDispatch(gs *gstate, event string, acquired bool) {
 	if r := recover(); r != nil {
 		fatalHookPanic(event, r)
 	}
@@ -184,7 +186,9 @@ func endDispatch(gs *gstate, event string) {
 			gs.pending = nil
 			apply(ops)
 		}
-		releaseIfIdle(gs)
+		if acquired {
+			releaseIfIdle(gs)
+		}
 	}
 }
 
@@ -193,8 +197,8 @@ func emitInit(c *core) {
 	if len(hs.init) == 0 {
 		return
 	}
-	gs := beginDispatch(nil)
-	defer endDispatch(gs, evInit)
+	gs, acquired := beginDispatch(nil)
+	defer endDispatch(gs, evInit, acquired)
 	for _, f := range hs.init {
 		f(c.id, c.typ, c.trigger, c.obj)
 	}
@@ -203,28 +207,29 @@ func emitInit(c *core) {
 // dispatch calls fns with id, as one hook dispatch for event on gs (nil:
 // the calling goroutine's state, found or created).
 func dispatch(gs *gstate, fns []func(uint64), id uint64, event string) {
-	gs = beginDispatch(gs)
-	defer endDispatch(gs, event)
+	gs, acquired := beginDispatch(gs)
+	defer endDispatch(gs, event, acquired)
 	for _, f := range fns {
 		f(id)
 	}
 }
 
-func emitBefore(gs *gstate, c *core) {
+func emitBefore(gs *gstate, id uint64) {
 	if fns := active.Load().before; len(fns) > 0 {
-		dispatch(gs, fns, c.id, evBefore)
+		dispatch(gs, fns, id, evBefore)
 	}
 }
 
-func emitAfter(gs *gstate, c *core) {
+func emitAfter(gs *gstate, id uint64) {
 	if fns := active.Load().after; len(fns) > 0 {
-		dispatch(gs, fns, c.id, evAfter)
+		dispatch(gs, fns, id, evAfter)
 	}
 }
 
-func emitDestroy(id uint64) {
+// emitDestroy emits destroy for id on gs (nil: the calling goroutine's).
+func emitDestroy(gs *gstate, id uint64) {
 	if fns := active.Load().destroy; len(fns) > 0 {
-		dispatch(nil, fns, id, evDestroy)
+		dispatch(gs, fns, id, evDestroy)
 	}
 }
 

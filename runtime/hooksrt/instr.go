@@ -27,23 +27,32 @@ const (
 
 // A Task is a resource whose callback runs as the whole body of a goroutine
 // of its own: a go statement, a function passed to sync.WaitGroup.Go or
-// errgroup, a time.AfterFunc or context.AfterFunc callback. A nil *Task
-// (tracking off) is valid and does nothing.
+// errgroup, a time.AfterFunc or context.AfterFunc callback. A Task holds
+// only the resource's ids and what its goroutine needs to enter its
+// context; the resource object is created only if an Init hook is enabled
+// when the task is created, or when ExecutionAsyncResource asks for it
+// inside the goroutine. A nil *Task (tracking off) is valid and does
+// nothing, and the checks that decide so are inlined at the call site.
 //
 // Called by instrumented code.
-type Task struct {
-	Resource
-	gs gstate  // the goroutine state, if Begin finds none to reuse
-	on *gstate // the goroutine state Begin pushed onto
-}
+type Task struct{ f frame }
 
 func newTask(typ string, site *Site) *Task {
 	if !tracking.Load() {
 		return nil
 	}
-	t := &Task{}
-	t.Site = site
-	initCore(&t.core, typ, 0, &t.Resource, current())
+	return newTrackedTask(typ, site)
+}
+
+func newTrackedTask(typ string, site *Site) *Task {
+	cur := current()
+	t := &Task{frame{trigger: cur.id, id: newID(), als: cur.als, typ: typ, site: site}}
+	if len(active.Load().init) > 0 {
+		r := &Resource{Site: site}
+		r.core = core{id: t.f.id, trigger: t.f.trigger, typ: typ, obj: r, als: t.f.als}
+		t.f.res = &r.core
+		emitInit(t.f.res)
+	}
 	return t
 }
 
@@ -63,26 +72,33 @@ func newTask(typ string, site *Site) *Task {
 //	}(f, x, y, hooksrt.Go(&site))
 //
 // Called by instrumented code.
-func Go(site *Site) *Task { return newTask(typeGoroutine, site) }
+func Go(site *Site) *Task {
+	if !tracking.Load() {
+		return nil
+	}
+	return newTrackedTask(typeGoroutine, site)
+}
 
 // Begin makes t's context current on the calling goroutine and emits
 // before. It must be the first thing t's goroutine does.
 //
 // Called by instrumented code.
 func (t *Task) Begin() {
-	if t == nil {
-		return
+	if t != nil {
+		t.begin()
 	}
+}
+
+func (t *Task) begin() {
 	id := goid.Get()
 	gs := lookup(id)
 	if gs == nil {
-		gs = &t.gs
+		gs = gsPool.Get().(*gstate)
 		gs.cur = base(id)
 		register(id, gs)
 	}
-	t.on = gs
-	gs.push(frame{res: &t.core, als: t.als})
-	emitBefore(gs, &t.core)
+	gs.push(t.f)
+	emitBefore(gs, t.f.id)
 }
 
 // End emits after and destroy for t and restores the goroutine's previous
@@ -91,17 +107,40 @@ func (t *Task) Begin() {
 //
 // Called by instrumented code.
 func (t *Task) End() {
-	if t == nil {
-		return
+	if t != nil {
+		t.end()
 	}
-	gs := t.on
-	if gs == nil { // End without Begin
-		gs = acquire()
-	}
-	emitAfter(gs, &t.core)
-	gs.pop(t.id)
-	destroy(&t.core)
+}
+
+func (t *Task) end() {
+	gs := acquire()
+	emitAfter(gs, t.f.id)
+	gs.pop(t.f.id)
+	emitDestroy(gs, t.f.id)
 	releaseIfIdle(gs)
+}
+
+// AsyncID returns t's async id, or 0 for a nil Task (tracking off).
+func (t *Task) AsyncID() uint64 {
+	if t == nil {
+		return 0
+	}
+	return t.f.id
+}
+
+// TriggerAsyncID returns the id of the context that created t.
+func (t *Task) TriggerAsyncID() uint64 {
+	if t == nil {
+		return 0
+	}
+	return t.f.trigger
+}
+
+// cancel destroys t, which will never run, without before or after.
+func (t *Task) cancel() {
+	if t != nil {
+		emitDestroy(nil, t.f.id)
+	}
 }
 
 // wrap returns f, run between t's Begin and End.
@@ -165,7 +204,7 @@ func TryGo(tryGo func(func() error) bool, f func() error, site *Site) bool {
 	if tryGo(t.wrapErr(f)) {
 		return true
 	}
-	destroy(&t.core)
+	t.cancel()
 	return false
 }
 
@@ -184,7 +223,7 @@ func ContextAfterFunc(ctx context.Context, f func(), site *Site) (stop func() bo
 	s := context.AfterFunc(ctx, t.wrap(f))
 	return func() bool {
 		if s() {
-			destroy(&t.core)
+			t.cancel()
 			return true
 		}
 		return false
@@ -251,18 +290,16 @@ func lookupTimer(t *time.Timer) *timerState {
 
 func (ts *timerState) fire(f func()) {
 	ts.mu.Lock()
-	var task *Task
+	var task *Task // nil if armed by code that was not rewritten
 	if len(ts.queue) > 0 {
 		task = ts.queue[0]
 		ts.queue[0] = nil
 		ts.queue = ts.queue[1:]
 	}
 	ts.mu.Unlock()
-	if task == nil { // armed by code that was not rewritten
-		f()
-		return
-	}
-	task.wrap(f)()
+	task.Begin()
+	defer task.End()
+	f()
 }
 
 // StopTimer reports (*time.Timer).Stop: when Stop returns true on an
@@ -286,9 +323,7 @@ func StopTimer(t *time.Timer) bool {
 		ts.queue = ts.queue[:n-1]
 	}
 	ts.mu.Unlock()
-	if task != nil {
-		destroy(&task.core)
-	}
+	task.cancel()
 	return stopped
 }
 
