@@ -119,6 +119,10 @@ goroutines at once, so:
 The resource object that Init receives, and that ExecutionAsyncResource
 returns inside the resource's scope, is a *Resource for resources that
 instrumented code creates: its Site says where (file, line, what it runs).
+It is created when first needed (for an Init hook, or by the first
+ExecutionAsyncResource call in its scope), so tracked goroutines that
+nobody inspects cost no object. Once created, it is the same object for the
+resource's whole life.
 For an AsyncResource it is the *AsyncResource itself; the root has its own
 stable *Root; an unknown context returns the shared *Unknown. Every
 resource object implements Object, whose Set and Get attach values to it.
