@@ -9,7 +9,8 @@ import "github.com/asyncinstr/asyncinstr/runtime/hooksrt/internal/goid"
 // started, outside any scope).
 func ExecutionAsyncID() uint64 {
 	track()
-	return current().id
+	id, _ := currentIDs()
+	return id
 }
 
 // TriggerAsyncID returns the id of the resource that caused the current
@@ -17,7 +18,8 @@ func ExecutionAsyncID() uint64 {
 // an unknown context.
 func TriggerAsyncID() uint64 {
 	track()
-	return current().trigger
+	_, trigger := currentIDs()
+	return trigger
 }
 
 // ExecutionAsyncResource returns the resource object of the current

@@ -99,9 +99,7 @@ func (gs *gstate) object() any {
 		if f.id == 0 {
 			return unknownResource
 		}
-		r := &Resource{Site: f.site}
-		r.core = core{id: f.id, trigger: f.trigger, typ: f.typ, obj: r, als: f.als}
-		f.res = &r.core
+		f.res = f.task.object()
 	}
 	return f.res.obj
 }

@@ -10,22 +10,22 @@ import (
 // A frame is an execution context: the ids of the resource whose scope is
 // running (id 0: the unknown context), the resource's core once its
 // resource object exists, and the AsyncLocalStorage frame visible in it.
-// Frames are values; they are copied, never shared.
+// Frames are small values, copied on every scope change; they are never
+// shared.
 //
 // The resource object of a goroutine or timer callback is created only when
 // something needs it: an Init hook enabled when the resource is created, or
-// ExecutionAsyncResource inside its scope. typ and site say what to create.
+// ExecutionAsyncResource inside its scope. task says what to create.
 type frame struct {
 	id, trigger uint64
 	res         *core
 	als         *alsFrame
-	typ         string
-	site        *Site
+	task        *Task // for a task whose object does not exist yet
 }
 
 // frameOf returns the context of a resource whose core exists.
 func frameOf(c *core) frame {
-	return frame{id: c.id, trigger: c.trigger, res: c, als: c.als, typ: c.typ}
+	return frame{id: c.id, trigger: c.trigger, res: c, als: c.als}
 }
 
 // A gstate is the execution state of one goroutine. Only the goroutine that
@@ -168,6 +168,19 @@ func current() frame {
 		return gs.cur
 	}
 	return base(id)
+}
+
+// currentIDs returns the execution and trigger ids of the calling
+// goroutine's context, without copying its frame.
+func currentIDs() (id, trigger uint64) {
+	g := goid.Get()
+	if gs := lookup(g); gs != nil {
+		return gs.cur.id, gs.cur.trigger
+	}
+	if g == 1 {
+		return 1, 0
+	}
+	return 0, 0
 }
 
 // push makes the context of r current on gs, saving the previous one.

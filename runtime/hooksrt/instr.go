@@ -35,7 +35,13 @@ const (
 // nothing, and the checks that decide so are inlined at the call site.
 //
 // Called by instrumented code.
-type Task struct{ f frame }
+type Task struct {
+	id, trigger uint64
+	als         *alsFrame
+	typ         string
+	site        *Site
+	res         *core // the resource object's core, once it exists
+}
 
 func newTask(typ string, site *Site) *Task {
 	if !tracking.Load() {
@@ -46,14 +52,28 @@ func newTask(typ string, site *Site) *Task {
 
 func newTrackedTask(typ string, site *Site) *Task {
 	cur := current()
-	t := &Task{frame{trigger: cur.id, id: newID(), als: cur.als, typ: typ, site: site}}
+	t := &Task{trigger: cur.id, id: newID(), als: cur.als, typ: typ, site: site}
 	if len(active.Load().init) > 0 {
-		r := &Resource{Site: site}
-		r.core = core{id: t.f.id, trigger: t.f.trigger, typ: typ, obj: r, als: t.f.als}
-		t.f.res = &r.core
-		emitInit(t.f.res)
+		emitInit(t.object())
 	}
 	return t
+}
+
+// object returns the core of t's resource object, creating it the first
+// time. Only the goroutine that creates t (before starting it) or the one
+// that runs it calls this, never both at once.
+func (t *Task) object() *core {
+	if t.res == nil {
+		r := &Resource{Site: t.site}
+		r.core = core{id: t.id, trigger: t.trigger, typ: t.typ, obj: r, als: t.als}
+		t.res = &r.core
+	}
+	return t.res
+}
+
+// frame returns the context t's goroutine runs in.
+func (t *Task) frame() frame {
+	return frame{id: t.id, trigger: t.trigger, res: t.res, als: t.als, task: t}
 }
 
 // Go creates the GOROUTINE resource of a go statement and emits init. The
@@ -97,8 +117,8 @@ func (t *Task) begin() {
 		gs.cur = base(id)
 		register(id, gs)
 	}
-	gs.push(t.f)
-	emitBefore(gs, t.f.id)
+	gs.push(t.frame())
+	emitBefore(gs, t.id)
 }
 
 // End emits after and destroy for t and restores the goroutine's previous
@@ -114,9 +134,9 @@ func (t *Task) End() {
 
 func (t *Task) end() {
 	gs := acquire()
-	emitAfter(gs, t.f.id)
-	gs.pop(t.f.id)
-	emitDestroy(gs, t.f.id)
+	emitAfter(gs, t.id)
+	gs.pop(t.id)
+	emitDestroy(gs, t.id)
 	releaseIfIdle(gs)
 }
 
@@ -125,7 +145,7 @@ func (t *Task) AsyncID() uint64 {
 	if t == nil {
 		return 0
 	}
-	return t.f.id
+	return t.id
 }
 
 // TriggerAsyncID returns the id of the context that created t.
@@ -133,13 +153,13 @@ func (t *Task) TriggerAsyncID() uint64 {
 	if t == nil {
 		return 0
 	}
-	return t.f.trigger
+	return t.trigger
 }
 
 // cancel destroys t, which will never run, without before or after.
 func (t *Task) cancel() {
 	if t != nil {
-		emitDestroy(nil, t.f.id)
+		emitDestroy(nil, t.id)
 	}
 }
 
