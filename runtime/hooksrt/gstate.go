@@ -170,6 +170,19 @@ func current() frame {
 	return base(id)
 }
 
+// creator returns what a resource created now by the calling goroutine
+// inherits: the execution id (its trigger) and the AsyncLocalStorage frame.
+func creator() (id uint64, als *alsFrame) {
+	g := goid.Get()
+	if gs := lookup(g); gs != nil {
+		return gs.cur.id, gs.cur.als
+	}
+	if g == 1 {
+		return 1, nil
+	}
+	return 0, nil
+}
+
 // currentIDs returns the execution and trigger ids of the calling
 // goroutine's context, without copying its frame.
 func currentIDs() (id, trigger uint64) {

@@ -51,8 +51,8 @@ func newTask(typ string, site *Site) *Task {
 }
 
 func newTrackedTask(typ string, site *Site) *Task {
-	cur := current()
-	t := &Task{trigger: cur.id, id: newID(), als: cur.als, typ: typ, site: site}
+	trigger, als := creator()
+	t := &Task{trigger: trigger, id: newID(), als: als, typ: typ, site: site}
 	if len(active.Load().init) > 0 {
 		emitInit(t.object())
 	}
