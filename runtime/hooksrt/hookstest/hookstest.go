@@ -215,26 +215,34 @@ func (c *Collector) event(event string, id uint64) {
 	}
 }
 
-func (c *Collector) before(id uint64) {
+// scope records a before or after event for id, with the context the
+// runtime reports inside it, and returns the activity (nil if ignored) and
+// the calling goroutine's id. c.mu is held when it returns; release it with
+// the returned unlock.
+func (c *Collector) scope(event string, id uint64) (a *Activity, g uint64, unlock func()) {
 	exec, res := hooksrt.ExecutionAsyncID(), hooksrt.ExecutionAsyncResource()
-	g := goid.Get()
+	g = goid.Get()
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	a := c.activity("before", id)
+	a = c.activity(event, id)
+	if a != nil {
+		c.checkContext(event, a, exec, res)
+	}
+	return a, g, c.mu.Unlock
+}
+
+func (c *Collector) before(id uint64) {
+	a, g, unlock := c.scope("before", id)
+	defer unlock()
 	if a == nil {
 		return
 	}
 	a.Before = append(a.Before, c.seq)
 	c.stacks[g] = append(c.stacks[g], id)
-	c.checkContext("before", a, exec, res)
 }
 
 func (c *Collector) after(id uint64) {
-	exec, res := hooksrt.ExecutionAsyncID(), hooksrt.ExecutionAsyncResource()
-	g := goid.Get()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	a := c.activity("after", id)
+	a, g, unlock := c.scope("after", id)
+	defer unlock()
 	if a == nil {
 		return
 	}
@@ -256,7 +264,6 @@ func (c *Collector) after(id uint64) {
 	} else {
 		c.stacks[g] = st
 	}
-	c.checkContext("after", a, exec, res)
 }
 
 // identity returns the address of the object that v points to, or 0 if v
