@@ -43,7 +43,7 @@ func NewAsyncResource(typ string, opts AsyncResourceOptions) *AsyncResource {
 	}
 	track()
 	r := &AsyncResource{}
-	initCore(&r.core, typ, opts.TriggerAsyncID, r, current())
+	initCore(&r.core, typ, opts.TriggerAsyncID, r)
 	if !opts.RequireManualDestroy && hasDestroyHooks() {
 		done := new(atomic.Bool)
 		r.gcDone = done

@@ -9,8 +9,7 @@ import "github.com/asyncinstr/asyncinstr/runtime/hooksrt/internal/goid"
 // started, outside any scope).
 func ExecutionAsyncID() uint64 {
 	track()
-	id, _ := currentIDs()
-	return id
+	return currentFrame().id
 }
 
 // TriggerAsyncID returns the id of the resource that caused the current
@@ -18,8 +17,7 @@ func ExecutionAsyncID() uint64 {
 // an unknown context.
 func TriggerAsyncID() uint64 {
 	track()
-	_, trigger := currentIDs()
-	return trigger
+	return currentFrame().trigger
 }
 
 // ExecutionAsyncResource returns the resource object of the current

@@ -45,9 +45,9 @@ func track() {
 func Track() { track() }
 
 // initCore fills in c for a new resource of type typ created by the calling
-// goroutine (whose context is cur) and emits init. trigger 0 means the
-// creator's execution id.
-func initCore(c *core, typ string, trigger uint64, obj any, cur frame) {
+// goroutine and emits init. trigger 0 means the creator's execution id.
+func initCore(c *core, typ string, trigger uint64, obj any) {
+	cur := currentFrame()
 	if trigger == 0 {
 		trigger = cur.id
 	}

@@ -51,9 +51,9 @@ type gstate struct {
 // unknown context for every other goroutine.
 func base(id uint64) frame {
 	if id == 1 {
-		return frame{id: 1, res: &rootCore}
+		return rootFrame
 	}
-	return frame{}
+	return unknownFrame
 }
 
 // The goroutine table maps goroutine ids to gstates. It is a direct-mapped
@@ -161,39 +161,23 @@ func releaseIfIdle(gs *gstate) {
 	}
 }
 
-// current returns the calling goroutine's execution context.
-func current() frame {
+// Frames of goroutines that are in no scope. They are read, never written.
+var (
+	rootFrame    = frame{id: 1, res: &rootCore}
+	unknownFrame = frame{}
+)
+
+// currentFrame returns the calling goroutine's execution context. The
+// caller must only read it.
+func currentFrame() *frame {
 	id := goid.Get()
 	if gs := lookup(id); gs != nil {
-		return gs.cur
+		return &gs.cur
 	}
-	return base(id)
-}
-
-// creator returns what a resource created now by the calling goroutine
-// inherits: the execution id (its trigger) and the AsyncLocalStorage frame.
-func creator() (id uint64, als *alsFrame) {
-	g := goid.Get()
-	if gs := lookup(g); gs != nil {
-		return gs.cur.id, gs.cur.als
+	if id == 1 {
+		return &rootFrame
 	}
-	if g == 1 {
-		return 1, nil
-	}
-	return 0, nil
-}
-
-// currentIDs returns the execution and trigger ids of the calling
-// goroutine's context, without copying its frame.
-func currentIDs() (id, trigger uint64) {
-	g := goid.Get()
-	if gs := lookup(g); gs != nil {
-		return gs.cur.id, gs.cur.trigger
-	}
-	if g == 1 {
-		return 1, 0
-	}
-	return 0, 0
+	return &unknownFrame
 }
 
 // push makes the context of r current on gs, saving the previous one.

@@ -51,8 +51,8 @@ func newTask(typ string, site *Site) *Task {
 }
 
 func newTrackedTask(typ string, site *Site) *Task {
-	trigger, als := creator()
-	t := &Task{trigger: trigger, id: newID(), als: als, typ: typ, site: site}
+	cur := currentFrame()
+	t := &Task{trigger: cur.id, id: newID(), als: cur.als, typ: typ, site: site}
 	if len(active.Load().init) > 0 {
 		emitInit(t.object())
 	}
@@ -394,7 +394,7 @@ func Send(site *Site) *Handoff {
 	}
 	h := &Handoff{}
 	h.Site = site
-	initCore(&h.core, typeChanSend, 0, &h.Resource, current())
+	initCore(&h.core, typeChanSend, 0, &h.Resource)
 	return h
 }
 
