@@ -70,12 +70,21 @@ func before(c *core) *gstate {
 // after emits after for c and restores the context that before saved.
 // gs is the state that before returned, or nil for an after without a
 // before, which then finds the goroutine's own.
-func after(gs *gstate, c *core) {
+func after(gs *gstate, c *core) { endScope(gs, c.id, false) }
+
+// endScope closes the scope of resource id on gs (nil: the calling
+// goroutine's state): it emits after, restores the previous context, emits
+// destroy if asked to, and then releases gs once the goroutine is idle.
+// Destroying before the release lets the destroy dispatch reuse gs.
+func endScope(gs *gstate, id uint64, destroy bool) {
 	if gs == nil {
 		gs = acquire()
 	}
-	emitAfter(gs, c.id)
-	gs.pop(c.id)
+	emitAfter(gs, id)
+	gs.pop(id)
+	if destroy {
+		emitDestroy(gs, id)
+	}
 	releaseIfIdle(gs)
 }
 

@@ -42,7 +42,6 @@ type gstate struct {
 	// pending holds Enable/Disable calls made from inside a hook callback on
 	// this goroutine; they take effect when the outermost dispatch returns.
 	pending []pendingOp
-	pooled  bool // whether unregister returns it to gsPool
 	live    bool // whether it is in the table
 }
 
@@ -57,13 +56,13 @@ func base(id uint64) frame {
 }
 
 // The goroutine table maps goroutine ids to gstates. It is a direct-mapped
-// array of atomic pointers indexed by the low bits of the goroutine id,
+// array of atomic pointers indexed by the goroutine id's low bits (see slot),
 // backed by a locked overflow map for the rare goroutine whose slot is taken.
 // A goroutine only ever looks up its own id, so a lookup is one atomic load
 // and one comparison, and no lock is shared by all goroutines: goroutine ids
 // are handed out sequentially, so live goroutines rarely collide. Entries
-// exist only while a goroutine is inside a scope or a hook dispatch and are
-// removed when it leaves, so the table does not grow with the number of
+// exist only while a goroutine is inside a scope or a hook dispatch, come
+// from gsPool and go back to it when the goroutine leaves, so the table does not grow with the number of
 // goroutines a program has run.
 const tableBits = 14
 
@@ -73,7 +72,7 @@ var (
 	overflowMu sync.Mutex
 	overflow   = map[uint64]*gstate{}
 
-	gsPool = sync.Pool{New: func() any { return &gstate{pooled: true} }}
+	gsPool = sync.Pool{New: func() any { return new(gstate) }}
 )
 
 // slot returns the table entry of goroutine id. The low bits of the id are
@@ -129,14 +128,10 @@ func unregister(gs *gstate) {
 		}
 		overflowMu.Unlock()
 	}
-	if gs.pooled {
-		gs.goid.Store(0)
-		gs.cur = frame{}
-		clear(gs.stack)
-		gs.stack = gs.stack[:0]
-		gs.pending = nil
-		gsPool.Put(gs)
-	}
+	gs.goid.Store(0)
+	gs.cur = frame{} // pop cleared the saved frames; keep nothing alive
+	gs.pending = nil
+	gsPool.Put(gs)
 }
 
 // acquire returns the calling goroutine's gstate, creating and registering

@@ -132,13 +132,7 @@ func (t *Task) End() {
 	}
 }
 
-func (t *Task) end() {
-	gs := acquire()
-	emitAfter(gs, t.id)
-	gs.pop(t.id)
-	emitDestroy(gs, t.id)
-	releaseIfIdle(gs)
-}
+func (t *Task) end() { endScope(nil, t.id, true) }
 
 // AsyncID returns t's async id, or 0 for a nil Task (tracking off).
 func (t *Task) AsyncID() uint64 {
@@ -392,6 +386,14 @@ func Send(site *Site) *Handoff {
 	if !tracking.Load() {
 		return nil
 	}
+	return newHandoff(site)
+}
+
+// Kept out of line, so that the check in front of it inlines at the
+// instrumented site.
+//
+//go:noinline
+func newHandoff(site *Site) *Handoff {
 	h := &Handoff{}
 	h.Site = site
 	initCore(&h.core, typeChanSend, 0, &h.Resource)
@@ -403,9 +405,16 @@ func Send(site *Site) *Handoff {
 //
 // Called by instrumented code.
 func (h *Handoff) Begin() {
-	if h == nil {
-		return
+	if h != nil {
+		h.begin()
 	}
+}
+
+// Kept out of line, so that the check in front of it inlines at the
+// instrumented site.
+//
+//go:noinline
+func (h *Handoff) begin() {
 	emitResolve(&h.core)
 	h.on = before(&h.core)
 }
@@ -414,11 +423,17 @@ func (h *Handoff) Begin() {
 //
 // Called by instrumented code.
 func (h *Handoff) End() {
-	if h == nil {
-		return
+	if h != nil {
+		h.end()
 	}
-	after(h.on, &h.core)
-	destroy(&h.core)
+}
+
+// Kept out of line, so that the check in front of it inlines at the
+// instrumented site.
+//
+//go:noinline
+func (h *Handoff) end() {
+	endScope(h.on, h.id, h.destroyed.CompareAndSwap(false, true))
 }
 
 // Received reports a receive whose handling scope is empty: promiseResolve,
@@ -427,8 +442,18 @@ func (h *Handoff) End() {
 //
 // Called by instrumented code.
 func (h *Handoff) Received() {
-	h.Begin()
-	h.End()
+	if h != nil {
+		h.received()
+	}
+}
+
+// Kept out of line, so that the check in front of it inlines at the
+// instrumented site.
+//
+//go:noinline
+func (h *Handoff) received() {
+	h.begin()
+	h.end()
 }
 
 // Cancel destroys a handoff whose value was never received (a send case
