@@ -1,25 +1,31 @@
-# asyncinstr's habitual entry points. `go test ./...` works on its own;
-# these targets only add the flags the project always uses.
+# asyncinstr's habitual entry points. The repository holds two modules:
+# the tool (.) and the runtime that instrumented programs import
+# (./runtime, kept separate so that users do not inherit the tool's
+# dependencies). Each target runs in both.
 
 GO        ?= go
+MODULES   := . runtime
 BENCHSTAT ?= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 COUNT     ?= 10
 
-.PHONY: help test test-short lint demo bench
+.PHONY: help test test-short golden lint demo bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 test: ## run every test under the race detector
-	$(GO) test -race -count=1 ./...
+	for m in $(MODULES); do (cd $$m && $(GO) test -race -count=1 ./...) || exit 1; done
 
 test-short: ## run the quick tests under the race detector
-	$(GO) test -race -short -count=1 ./...
+	for m in $(MODULES); do (cd $$m && $(GO) test -race -short -count=1 ./...) || exit 1; done
+
+golden: ## regenerate testdata/golden from the rewriter's current output
+	$(GO) test ./rewrite -run 'TestGolden' -update
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v testdata/)); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
+	for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
 
 demo: ## run the bundled example and print its event tree
 	$(GO) run ./examples/hooktree
@@ -31,7 +37,7 @@ demo: ## run the bundled example and print its event tree
 # by side; the second lists the single-operation benchmarks, which have
 # absolute goals (see BENCHMARKS.md).
 bench: ## plain vs instrumented benchmarks, side by side, through benchstat
-	$(GO) test -c -o hooksrt.bench.test ./runtime/hooksrt/
+	cd runtime && $(GO) test -c -o ../hooksrt.bench.test ./hooksrt/
 	rm -f bench.txt
 	for i in $$(seq $(COUNT)); do \
 		./hooksrt.bench.test -test.run '^$$' -test.bench . -test.benchmem -test.count 1 >> bench.txt || exit 1; \

@@ -2,9 +2,19 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/rogpeppe/go-internal/diff"
+	"golang.org/x/tools/txtar"
+
+	"github.com/asyncinstr/asyncinstr/rewrite"
+	"github.com/asyncinstr/asyncinstr/rules"
 )
 
 // Version is the version of the asyncinstr module this binary was built from.
@@ -12,37 +22,176 @@ const Version = "v0.1.0-dev"
 
 const usage = `usage: asyncinstr [flags] [packages]
 
-asyncinstr rewrites Go packages so that goroutines, timers and channel
-handoffs report to the runtime package
-github.com/asyncinstr/asyncinstr/runtime/hooksrt.
+asyncinstr rewrites Go packages so that their goroutines and timers report
+to github.com/asyncinstr/asyncinstr/runtime/hooksrt, Node's async_hooks for
+Go. Packages are named as for go build (default "."); their test files are
+included.
 
-This version provides the runtime only; the rewriter is not built yet.
+With no flag it prints the files it would change, as a txtar archive, and
+changes nothing.
 
 Flags:
 `
 
+// Exit statuses, as gofmt uses them.
+const (
+	exitOK      = 0
+	exitChanges = 1 // -l or -d found files that would change
+	exitError   = 2 // usage errors and failures
+)
+
+type options struct {
+	list, diff, write, strip, explain, verbose bool
+	out, rules, tags                           string
+}
+
 // Main runs the command with args and returns its exit status: 0 on
-// success, 2 for usage errors and failures.
+// success, 1 when -l or -d found something to change, 2 for usage errors
+// and failures.
 func Main(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("asyncinstr", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	var o options
 	version := fs.Bool("version", false, "print the version and exit")
+	fs.BoolVar(&o.list, "l", false, "list the files that would change; exit 1 if any would")
+	fs.BoolVar(&o.diff, "d", false, "print unified diffs of the changes; exit 1 if any")
+	fs.BoolVar(&o.write, "w", false, "write the changes to the files (atomically) and add the runtime to go.mod")
+	fs.StringVar(&o.out, "o", "", "write an instrumented copy of the module to `dir` (new or empty)")
+	fs.BoolVar(&o.strip, "strip", false, "undo instrumentation: restore the original files, remove the companion files")
+	fs.StringVar(&o.rules, "rules", "all", "comma-separated `rules` to apply (see below)")
+	fs.BoolVar(&o.explain, "explain", false, "list every site a rule matched, instrumented or not, and why")
+	fs.BoolVar(&o.verbose, "v", false, "say which packages were skipped and which files were written")
+	fs.StringVar(&o.tags, "tags", "", "build `tags` to load packages with, as for go build")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), "\nRules:\n")
+		for _, r := range rules.All {
+			fmt.Fprintf(fs.Output(), "  %-17s %s\n", r.Name, r.Doc)
+		}
 	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			fs.SetOutput(stdout)
 			fs.Usage()
-			return 0
+			return exitOK
 		}
-		return 2
+		return exitError
 	}
 	if *version {
 		fmt.Fprintln(stdout, "asyncinstr", Version)
-		return 0
+		return exitOK
 	}
-	fmt.Fprintln(stderr, "asyncinstr: rewriting packages is not available in this version (runtime only)")
-	return 2
+	if o.write && o.out != "" {
+		fmt.Fprintln(stderr, "asyncinstr: -w and -o cannot be used together")
+		return exitError
+	}
+	rs, err := rules.Select(o.rules)
+	if err != nil {
+		fmt.Fprintf(stderr, "asyncinstr: -rules: %v\n", err)
+		return exitError
+	}
+	cfg := rewrite.Config{Rules: rs, Tags: o.tags}
+	var res *rewrite.Result
+	if o.strip {
+		res, err = rewrite.Strip(cfg, fs.Args()...)
+	} else {
+		res, err = rewrite.Instrument(cfg, fs.Args()...)
+	}
+	if err != nil {
+		report(stderr, err)
+		return exitError
+	}
+	return run(&o, res, stdout, stderr)
 }
+
+// report prints an error, one problem per line, each prefixed so that it
+// is clear which tool is speaking.
+func report(w io.Writer, err error) {
+	var es rewrite.Errors
+	if errors.As(err, &es) {
+		for _, e := range es {
+			fmt.Fprintln(w, relPos(e.Error()))
+		}
+		return
+	}
+	fmt.Fprintf(w, "asyncinstr: %v\n", err)
+}
+
+func run(o *options, res *rewrite.Result, stdout, stderr io.Writer) int {
+	if o.verbose {
+		for _, s := range res.Skipped {
+			fmt.Fprintf(stderr, "asyncinstr: skipped %s\n", s)
+		}
+	}
+	if o.explain {
+		for _, s := range res.Sites {
+			fmt.Fprintln(stdout, relPos(s.String()))
+		}
+	}
+	switch {
+	case o.write || o.out != "":
+		if err := apply(o, res, stderr); err != nil {
+			fmt.Fprintf(stderr, "asyncinstr: %v\n", err)
+			return exitError
+		}
+		return exitOK
+	case o.list || o.diff:
+		for _, c := range res.Changes {
+			name := rel(c.Path)
+			if o.list {
+				fmt.Fprintln(stdout, name)
+			}
+			if o.diff {
+				old, new := name, name
+				if c.Old == nil {
+					old = "/dev/null"
+				}
+				if c.New == nil {
+					new = "/dev/null"
+				}
+				stdout.Write(diff.Diff(old, c.Old, new, c.New))
+			}
+		}
+		if len(res.Changes) > 0 {
+			return exitChanges
+		}
+		return exitOK
+	case o.explain:
+		return exitOK
+	}
+	// No flag: print what would change, as a txtar archive.
+	var a txtar.Archive
+	for _, c := range res.Changes {
+		data := c.New
+		name := rel(c.Path)
+		if data == nil {
+			name += " (removed)"
+		}
+		a.Files = append(a.Files, txtar.File{Name: name, Data: data})
+	}
+	stdout.Write(txtar.Format(&a))
+	return exitOK
+}
+
+// rel returns path relative to the current directory when it is below it.
+func rel(path string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	if r, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return path
+}
+
+// relPos shortens the file name at the start of a "file:line:col: msg" line.
+func relPos(s string) string {
+	i := strings.Index(s, ".go:")
+	if i < 0 || !filepath.IsAbs(s[:i]) {
+		return s
+	}
+	return rel(s[:i+3]) + s[i+3:]
+}
+

@@ -184,7 +184,7 @@ func BenchmarkWaitGroupGo(b *testing.B) {
 //
 //	t := time.AfterFunc(time.Hour, noop); t.Stop()
 //
-// against t := hooksrt.AfterFunc(time.Hour, noop, &site);
+// against t := hooksrt.AfterFunc(time.AfterFunc, time.Hour, noop, &site);
 // hooksrt.StopTimer(t). With tracking on, the stop destroys the Timeout
 // resource without before or after.
 func BenchmarkAfterFunc(b *testing.B) {
@@ -199,7 +199,7 @@ func BenchmarkAfterFunc(b *testing.B) {
 		b.Run("mode="+m, func(b *testing.B) {
 			setMode(b, m)
 			for b.Loop() {
-				t := hooksrt.AfterFunc(time.Hour, noop, &siteTimer)
+				t := hooksrt.AfterFunc(time.AfterFunc, time.Hour, noop, &siteTimer)
 				hooksrt.StopTimer(t)
 			}
 		})
@@ -227,7 +227,7 @@ func BenchmarkStopTimer(b *testing.B) {
 		b.Run("mode="+m, func(b *testing.B) {
 			setMode(b, m)
 			if m != modeOff {
-				tracked := hooksrt.AfterFunc(time.Hour, noop, &siteTimer)
+				tracked := hooksrt.AfterFunc(time.AfterFunc, time.Hour, noop, &siteTimer)
 				defer hooksrt.StopTimer(tracked)
 			}
 			for b.Loop() {
@@ -262,7 +262,7 @@ func BenchmarkAfterFuncFire(b *testing.B) {
 			done := make(chan struct{})
 			f := func() { signal(done) }
 			for b.Loop() {
-				hooksrt.AfterFunc(0, f, &siteTimerRun)
+				hooksrt.AfterFunc(time.AfterFunc, 0, f, &siteTimerRun)
 				<-done
 			}
 		})

@@ -288,7 +288,7 @@ func init() {
 		fmt.Printf("goroutine: init=%s inside: trigger=%d\n", initOf(g.exec), g.trigger)
 
 		fromTimer := make(chan ids, 1)
-		hooksrt.AfterFunc(time.Millisecond, func() {
+		hooksrt.AfterFunc(time.AfterFunc, time.Millisecond, func() {
 			fromTimer <- ids{hooksrt.ExecutionAsyncID(), hooksrt.TriggerAsyncID()}
 		}, crSite14Timer)
 		tm := <-fromTimer
@@ -509,10 +509,10 @@ func TestRule17TimerGraph(t *testing.T) {
 	lastTimer := make(chan uint64, 1)
 	goroutine := make(chan uint64, 1)
 	root.RunInAsyncScope(func() {
-		hooksrt.AfterFunc(time.Millisecond, func() {
+		hooksrt.AfterFunc(time.AfterFunc, time.Millisecond, func() {
 			crGo(crSite17G, func() { goroutine <- hooksrt.ExecutionAsyncID() })
-			hooksrt.AfterFunc(2*time.Millisecond, func() {
-				hooksrt.AfterFunc(3*time.Millisecond, func() {
+			hooksrt.AfterFunc(time.AfterFunc, 2*time.Millisecond, func() {
+				hooksrt.AfterFunc(time.AfterFunc, 3*time.Millisecond, func() {
 					lastTimer <- hooksrt.ExecutionAsyncID()
 				}, crSite17T3)
 			}, crSite17T2)
@@ -694,7 +694,7 @@ func TestRule19ResetTimerGetsFreshID(t *testing.T) {
 
 	t.Run("fired", func(t *testing.T) {
 		fired := make(chan uint64, 2)
-		tm := hooksrt.AfterFunc(time.Millisecond, func() { fired <- hooksrt.ExecutionAsyncID() }, crSite19Fired)
+		tm := hooksrt.AfterFunc(time.AfterFunc, time.Millisecond, func() { fired <- hooksrt.ExecutionAsyncID() }, crSite19Fired)
 		old := crRecv(t, fired)
 		rec.waitDestroy(t, old)
 		var pending bool
@@ -709,7 +709,7 @@ func TestRule19ResetTimerGetsFreshID(t *testing.T) {
 
 	t.Run("stopped", func(t *testing.T) {
 		fired := make(chan uint64, 1)
-		tm := hooksrt.AfterFunc(time.Hour, func() { fired <- hooksrt.ExecutionAsyncID() }, crSite19Stopped)
+		tm := hooksrt.AfterFunc(time.AfterFunc, time.Hour, func() { fired <- hooksrt.ExecutionAsyncID() }, crSite19Stopped)
 		if !hooksrt.StopTimer(tm) {
 			t.Fatalf("StopTimer on a pending timer returned false")
 		}
@@ -730,7 +730,7 @@ func TestRule19ResetTimerGetsFreshID(t *testing.T) {
 
 	t.Run("pending", func(t *testing.T) {
 		fired := make(chan uint64, 1)
-		tm := hooksrt.AfterFunc(time.Hour, func() { fired <- hooksrt.ExecutionAsyncID() }, crSite19Pending)
+		tm := hooksrt.AfterFunc(time.AfterFunc, time.Hour, func() { fired <- hooksrt.ExecutionAsyncID() }, crSite19Pending)
 		var pending bool
 		caller.RunInAsyncScope(func() { pending = hooksrt.ResetTimer(tm, time.Millisecond) })
 		if !pending {
@@ -875,7 +875,7 @@ func TestRule22ExecutionAsyncResourcePropagatesState(t *testing.T) {
 		req.RunInAsyncScope(func() {
 			hooksrt.ExecutionAsyncResource().(hooksrt.Object).Set(crStateKey{}, fmt.Sprintf("/request/%d", i))
 			crGo(crSite22ReqGo, func() {
-				hooksrt.AfterFunc(time.Millisecond, func() {
+				hooksrt.AfterFunc(time.AfterFunc, time.Millisecond, func() {
 					cur := hooksrt.ExecutionAsyncResource()
 					typ := ""
 					if r, ok := cur.(*hooksrt.Resource); ok {
@@ -999,12 +999,12 @@ func TestRule23ExecutionAsyncResourceMatchesInit(t *testing.T) {
 	goSeen := crRecv(t, ch)
 	check("goroutine", goSeen, crSite23Go, "GOROUTINE")
 
-	hooksrt.AfterFunc(time.Millisecond, func() { ch <- seen{hooksrt.ExecutionAsyncID(), hooksrt.ExecutionAsyncResource()} }, crSite23Timer)
+	hooksrt.AfterFunc(time.AfterFunc, time.Millisecond, func() { ch <- seen{hooksrt.ExecutionAsyncID(), hooksrt.ExecutionAsyncResource()} }, crSite23Timer)
 	timerSeen := crRecv(t, ch)
 	check("timer", timerSeen, crSite23Timer, "Timeout")
 
 	ctx, cancel := context.WithCancel(context.Background())
-	hooksrt.ContextAfterFunc(ctx, func() { ch <- seen{hooksrt.ExecutionAsyncID(), hooksrt.ExecutionAsyncResource()} }, crSite23Ctx)
+	hooksrt.ContextAfterFunc(context.AfterFunc, ctx, func() { ch <- seen{hooksrt.ExecutionAsyncID(), hooksrt.ExecutionAsyncResource()} }, crSite23Ctx)
 	cancel()
 	ctxSeen := crRecv(t, ch)
 	check("context.AfterFunc", ctxSeen, crSite23Ctx, "CONTEXTAFTERFUNC")
@@ -1182,7 +1182,7 @@ func TestRule26CancelledResourceDestroyOnly(t *testing.T) {
 
 	t.Run("StopTimer/pending", func(t *testing.T) {
 		ran := make(chan struct{}, 1)
-		tm := hooksrt.AfterFunc(time.Hour, func() { ran <- struct{}{} }, crSite26Pending)
+		tm := hooksrt.AfterFunc(time.AfterFunc, time.Hour, func() { ran <- struct{}{} }, crSite26Pending)
 		if !hooksrt.StopTimer(tm) {
 			t.Fatalf("StopTimer on a pending timer returned false")
 		}
@@ -1201,7 +1201,7 @@ func TestRule26CancelledResourceDestroyOnly(t *testing.T) {
 
 	t.Run("StopTimer/fired", func(t *testing.T) {
 		fired := make(chan uint64, 1)
-		tm := hooksrt.AfterFunc(time.Millisecond, func() { fired <- hooksrt.ExecutionAsyncID() }, crSite26Fired)
+		tm := hooksrt.AfterFunc(time.AfterFunc, time.Millisecond, func() { fired <- hooksrt.ExecutionAsyncID() }, crSite26Fired)
 		id := crRecv(t, fired)
 		rec.waitDestroy(t, id)
 		if hooksrt.StopTimer(tm) {
@@ -1221,7 +1221,7 @@ func TestRule26CancelledResourceDestroyOnly(t *testing.T) {
 		ran := make(chan struct{}, 1)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		stop := hooksrt.ContextAfterFunc(ctx, func() { ran <- struct{}{} }, crSite26CtxStop)
+		stop := hooksrt.ContextAfterFunc(context.AfterFunc, ctx, func() { ran <- struct{}{} }, crSite26CtxStop)
 		if !stop() {
 			t.Fatalf("stop of a pending context.AfterFunc returned false")
 		}
@@ -1241,7 +1241,7 @@ func TestRule26CancelledResourceDestroyOnly(t *testing.T) {
 	t.Run("ContextAfterFunc/fired", func(t *testing.T) {
 		fired := make(chan uint64, 1)
 		ctx, cancel := context.WithCancel(context.Background())
-		stop := hooksrt.ContextAfterFunc(ctx, func() { fired <- hooksrt.ExecutionAsyncID() }, crSite26CtxFired)
+		stop := hooksrt.ContextAfterFunc(context.AfterFunc, ctx, func() { fired <- hooksrt.ExecutionAsyncID() }, crSite26CtxFired)
 		cancel()
 		id := crRecv(t, fired)
 		rec.waitDestroy(t, id)
@@ -1264,7 +1264,7 @@ func TestRule26CancelledResourceDestroyOnly(t *testing.T) {
 		fired := make(chan uint64, 1)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		stop := hooksrt.ContextAfterFunc(ctx, func() { fired <- hooksrt.ExecutionAsyncID() }, crSite26CtxFired2)
+		stop := hooksrt.ContextAfterFunc(context.AfterFunc, ctx, func() { fired <- hooksrt.ExecutionAsyncID() }, crSite26CtxFired2)
 		id := crRecv(t, fired)
 		stopped := stop()
 		rec.waitDestroy(t, id)

@@ -81,15 +81,14 @@ func (t *Task) frame() frame {
 //
 //	go f(x, y)
 //
-// into a call that evaluates f, x and y first and Go last, exactly where the
-// go statement evaluated them, and runs the original call between Begin and
-// a deferred End in the new goroutine:
+// into
 //
-//	go func(f func(int, int), x, y int, t *hooksrt.Task) {
-//		t.Begin()
-//		defer t.End()
-//		f(x, y)
-//	}(f, x, y, hooksrt.Go(&site))
+//	go _asyncinstrRun2(f, x, y, _asyncinstrGo(3))
+//
+// where _asyncinstrGo(3) is hooksrt.Go(&site) for the statement's site and
+// _asyncinstrRun2, declared by the rewriter in a file of the same package,
+// calls f(x, y) between Begin and a deferred End. The go statement still
+// evaluates f, x and y where it did, and Go after them.
 //
 // Called by instrumented code.
 func Go(site *Site) *Task {
@@ -226,15 +225,18 @@ func TryGo(tryGo func(func() error) bool, f func() error, site *Site) bool {
 // is created at the call; f runs in its scope; destroy follows f, or comes
 // from the returned stop function when it returns true.
 //
-//	context.AfterFunc(ctx, f)  =>  hooksrt.ContextAfterFunc(ctx, f, &site)
+//	context.AfterFunc(ctx, f)  =>  hooksrt.ContextAfterFunc(context.AfterFunc, ctx, f, &site)
+//
+// afterFunc is context.AfterFunc itself, passed through so that the
+// rewritten file keeps its reference to package context.
 //
 // Called by instrumented code.
-func ContextAfterFunc(ctx context.Context, f func(), site *Site) (stop func() bool) {
+func ContextAfterFunc(afterFunc func(context.Context, func()) func() bool, ctx context.Context, f func(), site *Site) (stop func() bool) {
 	t := newTask(typeContextAfterFunc, site)
 	if t == nil {
-		return context.AfterFunc(ctx, f)
+		return afterFunc(ctx, f)
 	}
-	s := context.AfterFunc(ctx, t.wrap(f))
+	s := afterFunc(ctx, t.wrap(f))
 	return func() bool {
 		if s() {
 			t.cancel()
@@ -267,19 +269,20 @@ var (
 // AfterFunc reports time.AfterFunc: a Timeout resource is created at the
 // call, f runs in its scope, and destroy follows f.
 //
-//	time.AfterFunc(d, f)  =>  hooksrt.AfterFunc(d, f, &site)
+//	time.AfterFunc(d, f)  =>  hooksrt.AfterFunc(time.AfterFunc, d, f, &site)
 //
-// Stop and Reset calls on the timer are rewritten to StopTimer and
-// ResetTimer.
+// afterFunc is time.AfterFunc itself, passed through so that the rewritten
+// file keeps its reference to package time. Stop and Reset calls on the
+// timer are rewritten to StopTimer and ResetTimer.
 //
 // Called by instrumented code.
-func AfterFunc(d time.Duration, f func(), site *Site) *time.Timer {
+func AfterFunc(afterFunc func(time.Duration, func()) *time.Timer, d time.Duration, f func(), site *Site) *time.Timer {
 	task := newTask(typeTimeout, site)
 	if task == nil {
-		return time.AfterFunc(d, f)
+		return afterFunc(d, f)
 	}
 	ts := &timerState{queue: []*Task{task}, site: site}
-	t := time.AfterFunc(d, func() { ts.fire(f) })
+	t := afterFunc(d, func() { ts.fire(f) })
 	key := weak.Make(t)
 	timers.Store(key, ts)
 	timersN.Add(1)

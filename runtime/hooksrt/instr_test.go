@@ -779,7 +779,7 @@ func TestInstrAfterFunc(t *testing.T) {
 	var tm *time.Timer
 	instrInParent(rec, "P", func(p uint64) {
 		parent = p
-		tm = hooksrt.AfterFunc(time.Millisecond, f, &instrSiteTimer)
+		tm = hooksrt.AfterFunc(time.AfterFunc, time.Millisecond, f, &instrSiteTimer)
 	})
 	<-done
 	rec.waitFor(t, 5)
@@ -808,7 +808,7 @@ func TestInstrAfterFuncStop(t *testing.T) {
 	f := func() { rec.mark("f must not run") }
 	var tm *time.Timer
 	instrInParent(rec, "P", func(uint64) {
-		tm = hooksrt.AfterFunc(time.Hour, f, &instrSiteTimer)
+		tm = hooksrt.AfterFunc(time.AfterFunc, time.Hour, f, &instrSiteTimer)
 	})
 	instrInParent(rec, "Q", func(uint64) {
 		if !hooksrt.StopTimer(tm) {
@@ -839,7 +839,7 @@ func TestInstrAfterFuncResetPending(t *testing.T) {
 	}
 	var tm *time.Timer
 	instrInParent(rec, "P", func(uint64) {
-		tm = hooksrt.AfterFunc(time.Hour, f, &instrSiteTimer)
+		tm = hooksrt.AfterFunc(time.AfterFunc, time.Hour, f, &instrSiteTimer)
 	})
 	instrInParent(rec, "Q", func(uint64) {
 		if !hooksrt.ResetTimer(tm, time.Millisecond) {
@@ -872,7 +872,7 @@ func TestInstrAfterFuncResetAfterFire(t *testing.T) {
 	}
 	var tm *time.Timer
 	instrInParent(rec, "P", func(uint64) {
-		tm = hooksrt.AfterFunc(time.Millisecond, f, &instrSiteTimer)
+		tm = hooksrt.AfterFunc(time.AfterFunc, time.Millisecond, f, &instrSiteTimer)
 	})
 	<-done
 	rec.waitFor(t, 5) // the first run's destroy
@@ -914,7 +914,7 @@ func TestInstrAfterFuncResetAfterStop(t *testing.T) {
 	}
 	var tm *time.Timer
 	instrInParent(rec, "P", func(uint64) {
-		tm = hooksrt.AfterFunc(time.Hour, f, &instrSiteTimer)
+		tm = hooksrt.AfterFunc(time.AfterFunc, time.Hour, f, &instrSiteTimer)
 		if !hooksrt.StopTimer(tm) {
 			t.Errorf("StopTimer on a pending timer returned false")
 		}
@@ -962,7 +962,7 @@ func TestInstrAfterFuncResetFromCallback(t *testing.T) {
 		}
 	}
 	instrInParent(rec, "P", func(uint64) {
-		timers <- hooksrt.AfterFunc(time.Millisecond, f, &instrSiteTimer)
+		timers <- hooksrt.AfterFunc(time.AfterFunc, time.Millisecond, f, &instrSiteTimer)
 	})
 	<-done
 	rec.waitFor(t, 10)
@@ -1026,7 +1026,7 @@ func TestInstrAfterFuncResetRacingFire(t *testing.T) {
 	}
 	var tm *time.Timer
 	instrInParent(rec, "P", func(uint64) {
-		tm = hooksrt.AfterFunc(time.Hour, f, &instrSiteTimer)
+		tm = hooksrt.AfterFunc(time.AfterFunc, time.Hour, f, &instrSiteTimer)
 		hooksrt.StopTimer(tm)
 	})
 	instrInParent(rec, "Q", func(uint64) {
@@ -1098,7 +1098,7 @@ func TestInstrContextAfterFunc(t *testing.T) {
 	var stop func() bool
 	instrInParent(rec, "P", func(p uint64) {
 		parent = p
-		stop = hooksrt.ContextAfterFunc(ctx, f, &instrSiteCtx)
+		stop = hooksrt.ContextAfterFunc(context.AfterFunc, ctx, f, &instrSiteCtx)
 	})
 	instrInParent(rec, "Q", func(uint64) { cancel() })
 	<-done
@@ -1129,7 +1129,7 @@ func TestInstrContextAfterFuncStop(t *testing.T) {
 	f := func() { rec.mark("f must not run") }
 	var stop func() bool
 	instrInParent(rec, "P", func(uint64) {
-		stop = hooksrt.ContextAfterFunc(ctx, f, &instrSiteCtx)
+		stop = hooksrt.ContextAfterFunc(context.AfterFunc, ctx, f, &instrSiteCtx)
 	})
 	instrInParent(rec, "Q", func(uint64) {
 		if !stop() {
@@ -1164,8 +1164,8 @@ func TestInstrZeroDelay(t *testing.T) {
 	instrInParent(rec, "P", func(uint64) {
 		for range n {
 			wg.Add(2)
-			hooksrt.AfterFunc(0, func() { rec.mark("timer"); wg.Done() }, &instrSiteTimer)
-			hooksrt.ContextAfterFunc(done, func() { rec.mark("ctx"); wg.Done() }, &instrSiteCtx)
+			hooksrt.AfterFunc(time.AfterFunc, 0, func() { rec.mark("timer"); wg.Done() }, &instrSiteTimer)
+			hooksrt.ContextAfterFunc(context.AfterFunc, done, func() { rec.mark("ctx"); wg.Done() }, &instrSiteCtx)
 		}
 	})
 	wg.Wait()
@@ -1554,7 +1554,7 @@ func TestInstrEntryPointsTrackingOff(t *testing.T) {
 	}
 
 	// time.AfterFunc, Stop, Reset
-	tm := hooksrt.AfterFunc(time.Millisecond, func() { ran <- "timer" }, &instrSiteOff)
+	tm := hooksrt.AfterFunc(time.AfterFunc, time.Millisecond, func() { ran <- "timer" }, &instrSiteOff)
 	if s := <-ran; s != "timer" {
 		t.Errorf("timer ran %q", s)
 	}
@@ -1564,7 +1564,7 @@ func TestInstrEntryPointsTrackingOff(t *testing.T) {
 	if s := <-ran; s != "timer" {
 		t.Errorf("reset timer ran %q", s)
 	}
-	tm = hooksrt.AfterFunc(time.Hour, func() { ran <- "stopped timer" }, &instrSiteOff)
+	tm = hooksrt.AfterFunc(time.AfterFunc, time.Hour, func() { ran <- "stopped timer" }, &instrSiteOff)
 	if !hooksrt.ResetTimer(tm, time.Hour) {
 		t.Errorf("ResetTimer on a pending timer returned false")
 	}
@@ -1574,8 +1574,8 @@ func TestInstrEntryPointsTrackingOff(t *testing.T) {
 
 	// context.AfterFunc
 	ctx, cancel := context.WithCancel(context.Background())
-	stop := hooksrt.ContextAfterFunc(ctx, func() { ran <- "ctx" }, &instrSiteOff)
-	stop2 := hooksrt.ContextAfterFunc(ctx, func() { ran <- "stopped ctx" }, &instrSiteOff)
+	stop := hooksrt.ContextAfterFunc(context.AfterFunc, ctx, func() { ran <- "ctx" }, &instrSiteOff)
+	stop2 := hooksrt.ContextAfterFunc(context.AfterFunc, ctx, func() { ran <- "stopped ctx" }, &instrSiteOff)
 	if !stop2() {
 		t.Errorf("stop returned false")
 	}

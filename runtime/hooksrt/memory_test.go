@@ -83,12 +83,12 @@ func memLifecycles(n, batch int) {
 			case 0:
 				// Stopped before it runs: it never will.
 				wg.Done()
-				hooksrt.StopTimer(hooksrt.AfterFunc(time.Hour, f, &memSiteTimer))
+				hooksrt.StopTimer(hooksrt.AfterFunc(time.AfterFunc, time.Hour, f, &memSiteTimer))
 			case 1:
-				tm := hooksrt.AfterFunc(time.Hour, f, &memSiteTimer)
+				tm := hooksrt.AfterFunc(time.AfterFunc, time.Hour, f, &memSiteTimer)
 				hooksrt.ResetTimer(tm, 0)
 			default:
-				hooksrt.AfterFunc(0, f, &memSiteTimer)
+				hooksrt.AfterFunc(time.AfterFunc, 0, f, &memSiteTimer)
 			}
 		}
 		var sc hooksrt.Scope

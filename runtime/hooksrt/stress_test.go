@@ -159,17 +159,17 @@ func (s *stressRun) parent(root uint64, children int) {
 		case 4:
 			s.timeouts.Add(1)
 			if j%2 == 0 {
-				hooksrt.AfterFunc(time.Duration(j%3)*50*time.Microsecond, body("Timeout"), &stressSiteTimer)
+				hooksrt.AfterFunc(time.AfterFunc, time.Duration(j%3)*50*time.Microsecond, body("Timeout"), &stressSiteTimer)
 			} else {
 				// Reset while pending: the run keeps its resource.
-				tm := hooksrt.AfterFunc(time.Hour, body("Timeout"), &stressSiteTimer)
+				tm := hooksrt.AfterFunc(time.AfterFunc, time.Hour, body("Timeout"), &stressSiteTimer)
 				if !hooksrt.ResetTimer(tm, 0) {
 					s.fail("ResetTimer on a pending timer returned false")
 				}
 			}
 		case 5:
 			s.ctxFuncs.Add(1)
-			hooksrt.ContextAfterFunc(ctx, body("CONTEXTAFTERFUNC"), &stressSiteCtx)
+			hooksrt.ContextAfterFunc(context.AfterFunc, ctx, body("CONTEXTAFTERFUNC"), &stressSiteCtx)
 		case 6:
 			// A goroutine that starts the leaf goroutine and returns.
 			s.goroutines.Add(2)
@@ -191,12 +191,12 @@ func (s *stressRun) parent(root uint64, children int) {
 	// A timer and a context.AfterFunc that are stopped before they run.
 	s.timeouts.Add(1)
 	s.stoppedTimeouts.Add(1)
-	if !hooksrt.StopTimer(hooksrt.AfterFunc(time.Hour, func() { s.fail("stopped timer ran") }, &stressSiteTimer)) {
+	if !hooksrt.StopTimer(hooksrt.AfterFunc(time.AfterFunc, time.Hour, func() { s.fail("stopped timer ran") }, &stressSiteTimer)) {
 		s.fail("StopTimer on a pending timer returned false")
 	}
 	s.ctxFuncs.Add(1)
 	s.stoppedCtxFuncs.Add(1)
-	if !hooksrt.ContextAfterFunc(ctx, func() { s.fail("stopped context.AfterFunc ran") }, &stressSiteCtx)() {
+	if !hooksrt.ContextAfterFunc(context.AfterFunc, ctx, func() { s.fail("stopped context.AfterFunc ran") }, &stressSiteCtx)() {
 		s.fail("context.AfterFunc stop returned false")
 	}
 	cancel()

@@ -1,0 +1,182 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"golang.org/x/mod/semver"
+
+	"github.com/asyncinstr/asyncinstr/rules"
+)
+
+// runtimeGo is the go version that the runtime module declares; a module
+// that requires the runtime must declare at least this one.
+const runtimeGo = "1.25"
+
+// goMod is the part of `go mod edit -json` that asyncinstr reads.
+type goMod struct {
+	Module  struct{ Path string }
+	Go      string
+	Require []struct{ Path, Version string }
+	Replace []struct {
+		Old, New struct{ Path, Version string }
+	}
+}
+
+func readGoMod(root string) (*goMod, error) {
+	out, err := goCmd(root, "mod", "edit", "-json")
+	if err != nil {
+		return nil, err
+	}
+	var m goMod
+	if err := json.Unmarshal(out, &m); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", filepath.Join(root, "go.mod"), err)
+	}
+	return &m, nil
+}
+
+func goCmd(dir string, args ...string) ([]byte, error) {
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return out, nil
+}
+
+// A modChange is the go mod edit that makes a module require the runtime.
+type modChange struct {
+	root string
+	args []string
+	says []string
+}
+
+func (m *modChange) apply() error {
+	_, err := goCmd(m.root, append([]string{"mod", "edit"}, m.args...)...)
+	return err
+}
+
+func (m *modChange) String() string {
+	return "go.mod: " + strings.Join(m.says, "; ")
+}
+
+// planGoMod returns the edit that makes the module at root require the
+// runtime module, or nil if it already does.
+func planGoMod(root string) (*modChange, error) {
+	m, err := readGoMod(root)
+	if err != nil {
+		return nil, err
+	}
+	if m.Module.Path == "github.com/asyncinstr/asyncinstr" {
+		return nil, nil // this repository: it requires ./runtime already
+	}
+	for _, r := range m.Require {
+		if r.Path == rules.RuntimeModule {
+			return nil, nil
+		}
+	}
+	c := &modChange{root: root}
+	if v := toolVersion(); v != "" {
+		c.args = append(c.args, "-require="+rules.RuntimeModule+"@"+v)
+		c.says = append(c.says, "added require "+rules.RuntimeModule+" "+v)
+	} else {
+		dir, err := runtimeDir()
+		if err != nil {
+			return nil, err
+		}
+		c.args = append(c.args, "-require="+rules.RuntimeModule+"@v0.0.0", "-replace="+rules.RuntimeModule+"="+dir)
+		c.says = append(c.says, "added require "+rules.RuntimeModule+" v0.0.0 with replace => "+dir+" (this asyncinstr is a local build)")
+	}
+	if semver.Compare("v"+m.Go, "v"+runtimeGo) < 0 {
+		c.args = append(c.args, "-go="+runtimeGo)
+		c.says = append(c.says, "raised the go version from "+m.Go+" to "+runtimeGo+", which the runtime needs")
+	}
+	return c, nil
+}
+
+// toolVersion returns the module version this binary was built from, or ""
+// for a local build, which has none.
+func toolVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok || bi.Main.Version == "" || bi.Main.Version == "(devel)" || strings.Contains(bi.Main.Version, "+dirty") {
+		return ""
+	}
+	return bi.Main.Version
+}
+
+// runtimeDir returns the directory of the runtime module in the checkout
+// this binary was built from, or the one that $ASYNCINSTR_RUNTIME names.
+func runtimeDir() (string, error) {
+	if d := os.Getenv("ASYNCINSTR_RUNTIME"); d != "" {
+		return checkRuntimeDir(d)
+	}
+	_, file, _, ok := runtime.Caller(0)
+	if !ok || !filepath.IsAbs(file) {
+		return "", fmt.Errorf("cannot find the asyncinstr runtime module (was asyncinstr built with -trimpath?): set ASYNCINSTR_RUNTIME to its directory")
+	}
+	// file is <checkout>/internal/cli/gomod.go.
+	return checkRuntimeDir(filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(file))), "runtime"))
+}
+
+func checkRuntimeDir(dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil || !bytes.Contains(data, []byte("module "+rules.RuntimeModule+"\n")) {
+		return "", fmt.Errorf("%s does not hold the module %s: set ASYNCINSTR_RUNTIME to its directory", dir, rules.RuntimeModule)
+	}
+	return dir, nil
+}
+
+// absReplaces makes the relative replace directives of a module copied from
+// orig point at the directories they named there.
+func absReplaces(root, orig string) error {
+	m, err := readGoMod(root)
+	if err != nil {
+		return err
+	}
+	var args []string
+	for _, r := range m.Replace {
+		if r.New.Version != "" || filepath.IsAbs(r.New.Path) {
+			continue
+		}
+		old := r.Old.Path
+		if r.Old.Version != "" {
+			old += "@" + r.Old.Version
+		}
+		args = append(args, "-replace="+old+"="+filepath.Join(orig, r.New.Path))
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	_, err = goCmd(root, append([]string{"mod", "edit"}, args...)...)
+	return err
+}
+
+// requiresRuntime returns a note for a stripped module that still requires
+// the runtime, or "".
+func requiresRuntime(root string) string {
+	m, err := readGoMod(root)
+	if err != nil || m.Module.Path == "github.com/asyncinstr/asyncinstr" {
+		return ""
+	}
+	for _, r := range m.Require {
+		if r.Path == rules.RuntimeModule {
+			return "go.mod still requires " + rules.RuntimeModule + "; if nothing else uses it: go mod edit -droprequire=" +
+				rules.RuntimeModule + " -dropreplace=" + rules.RuntimeModule
+		}
+	}
+	return ""
+}

@@ -1,0 +1,467 @@
+package rewrite
+
+import (
+	"bytes"
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"strconv"
+	"strings"
+
+	"github.com/dave/dst"
+	"github.com/dave/dst/decorator"
+	"golang.org/x/tools/go/types/typeutil"
+
+	"github.com/asyncinstr/asyncinstr/rules"
+)
+
+// A Site is one construct that a rule matched, instrumented or not.
+type Site struct {
+	Pos          token.Position
+	Rule         string // the rule's name
+	What         string // the construct, as -explain shows it
+	Func         string // what the resource runs, recorded in hooksrt.Site
+	Instrumented bool   // rewritten by this run or an earlier one
+	Reason       string // why it was left alone, or "already instrumented"
+}
+
+func (s Site) String() string {
+	state := "instrumented"
+	if !s.Instrumented {
+		state = "not instrumented"
+	}
+	if s.Reason != "" {
+		state += ": " + s.Reason
+	}
+	return fmt.Sprintf("%s: %s: %s (%s)", s.Pos, s.Rule, s.What, state)
+}
+
+// A fileInput is one parsed and type-checked file to rewrite.
+type fileInput struct {
+	fset *token.FileSet
+	file *ast.File
+	info *types.Info
+	src  []byte
+	// siteFile is the file name recorded in hooksrt.Site values.
+	siteFile string
+	// firstSite is the number of the file's first new site: sites are
+	// numbered across the package, in the companion file's table.
+	firstSite int
+}
+
+// A fileResult is what rewriting one file produced.
+type fileResult struct {
+	out   []byte // nil if the file is unchanged
+	sites []Site // every matched construct, in source order
+	newSites []Site // the sites this run instrumented, numbered from firstSite
+}
+
+// rewriteFile applies rules to one file.
+func rewriteFile(in fileInput, rs []*rules.Rule) (*fileResult, error) {
+	res := &fileResult{}
+	if hasDirective(in.file.Doc) || ignoredFile(in.file) {
+		return res, nil
+	}
+	dec := decorator.NewDecorator(in.fset)
+	df, err := dec.DecorateFile(in.file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", in.fset.Position(in.file.Pos()), err)
+	}
+	w := &walker{in: in, rules: rs, dec: dec, res: res, ignored: ignoredLines(in.fset, in.file)}
+	w.walk()
+	if len(res.newSites) == 0 && !w.changed {
+		return res, nil
+	}
+	var buf bytes.Buffer
+	if err := decorator.Fprint(&buf, df); err != nil {
+		return nil, fmt.Errorf("%s: printing rewritten file: %w", in.fset.Position(in.file.Pos()).Filename, err)
+	}
+	res.out = buf.Bytes()
+	return res, nil
+}
+
+// walker finds the sites of one file and rewrites them in its dst tree.
+type walker struct {
+	in      fileInput
+	rules   []*rules.Rule
+	dec     *decorator.Decorator
+	res     *fileResult
+	ignored map[int]bool // lines whose statement or declaration is ignored
+	changed bool
+	fn      []string // enclosing function names, innermost last
+}
+
+func (w *walker) walk() {
+	for _, d := range w.in.file.Decls {
+		if w.isIgnored(d) {
+			continue
+		}
+		name := "init"
+		if fd, ok := d.(*ast.FuncDecl); ok {
+			if hasDirective(fd.Doc) {
+				continue
+			}
+			if obj, ok := w.in.info.Defs[fd.Name].(*types.Func); ok {
+				name = funcName(obj)
+			}
+		}
+		w.fn = append(w.fn[:0], name)
+		ast.Inspect(d, w.visit)
+	}
+}
+
+func (w *walker) isIgnored(n ast.Node) bool {
+	return w.ignored[w.in.fset.Position(n.Pos()).Line]
+}
+
+func (w *walker) visit(n ast.Node) bool {
+	switch n := n.(type) {
+	case ast.Stmt:
+		if w.isIgnored(n) {
+			return false
+		}
+		if g, ok := n.(*ast.GoStmt); ok {
+			w.goStmt(g)
+			// The statement's own call is now an argument list, not a
+			// call: only what it contains is left to visit.
+			ast.Inspect(g.Call.Fun, w.visit)
+			for _, a := range g.Call.Args {
+				ast.Inspect(a, w.visit)
+			}
+			return false
+		}
+	case *ast.CallExpr:
+		w.call(n)
+	}
+	return true
+}
+
+func (w *walker) rule(match func(*rules.Rule) bool) *rules.Rule {
+	for _, r := range w.rules {
+		if match(r) {
+			return r
+		}
+	}
+	return nil
+}
+
+// record notes a construct that is not instrumented by this run: reason
+// says why, or is alreadyInstrumented.
+func (w *walker) record(pos token.Pos, rule, what, fn, reason string) {
+	w.res.sites = append(w.res.sites, Site{
+		Pos:          w.in.fset.Position(pos),
+		Rule:         rule,
+		What:         what,
+		Func:         fn,
+		Instrumented: reason == alreadyInstrumented,
+		Reason:       reason,
+	})
+}
+
+// instrument notes a construct that this run rewrites and returns its site
+// number. Every rewrite marks the file changed.
+func (w *walker) instrument(pos token.Pos, rule, what, fn string) int {
+	w.changed = true
+	s := Site{Pos: w.in.fset.Position(pos), Rule: rule, What: what, Func: fn, Instrumented: true}
+	w.res.sites = append(w.res.sites, s)
+	w.res.newSites = append(w.res.newSites, s)
+	return w.in.firstSite + len(w.res.newSites) - 1
+}
+
+const alreadyInstrumented = "already instrumented"
+
+// goStmt rewrites go f(args) into go _asyncinstrRunN(f, args, _asyncinstrGo(&site)).
+func (w *walker) goStmt(g *ast.GoStmt) {
+	r := w.rule(func(r *rules.Rule) bool { return r.GoStmt })
+	if r == nil {
+		return
+	}
+	call := g.Call
+	what := "go " + types.ExprString(call.Fun) + "(...)"
+	if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok && strings.HasPrefix(id.Name, prefix) {
+		w.record(g.Pos(), r.Name, what, "", alreadyInstrumented)
+		return
+	}
+	fn := w.describeFunc(call.Fun)
+	skip := func(reason string) { w.record(g.Pos(), r.Name, what, fn, reason) }
+
+	dcall := w.dec.Dst.Nodes[call].(*dst.CallExpr)
+	if b, ok := w.in.info.Uses[calleeIdent(call.Fun)].(*types.Builtin); ok {
+		helper, reason := w.builtinHelper(b.Name(), call)
+		if reason != "" {
+			skip(reason)
+			return
+		}
+		n := w.instrument(g.Pos(), r.Name, what, b.Name())
+		dcall.Fun = dst.NewIdent(helper)
+		w.appendArg(dcall, w.goTask(n))
+		return
+	}
+	sig, ok := w.in.info.TypeOf(call.Fun).Underlying().(*types.Signature)
+	if !ok {
+		skip("the called function's type is a type parameter")
+		return
+	}
+	if len(call.Args) == 1 && sig.Params().Len() > 1 {
+		skip("its arguments come from a call with several results")
+		return
+	}
+	shape := goShape{params: sig.Params().Len(), results: sig.Results().Len()}
+	if sig.Variadic() {
+		shape.kind = "V"
+		if call.Ellipsis.IsValid() {
+			shape.kind = "S"
+		}
+	}
+	if shape.params > maxParams || shape.results > maxResults {
+		skip(fmt.Sprintf("the function has more than %d parameters or %d results", maxParams, maxResults))
+		return
+	}
+	n := w.instrument(g.Pos(), r.Name, what, fn)
+	task := w.goTask(n)
+	dcall.Args = append([]dst.Expr{dcall.Fun}, dcall.Args...)
+	dcall.Fun = dst.NewIdent(shape.name())
+	switch shape.kind {
+	case "V":
+		// Before the variadic arguments: f is the first argument now.
+		i := shape.params
+		dcall.Args = append(dcall.Args[:i], append([]dst.Expr{task}, dcall.Args[i:]...)...)
+	case "S":
+		dcall.Ellipsis = false
+		w.appendArg(dcall, task)
+	default:
+		w.appendArg(dcall, task)
+	}
+}
+
+// builtinHelper returns the helper that runs a go statement's builtin call,
+// or why there is none.
+func (w *walker) builtinHelper(name string, call *ast.CallExpr) (helper, reason string) {
+	switch name {
+	case "close":
+		if ch, ok := w.in.info.TypeOf(call.Args[0]).Underlying().(*types.Chan); ok && ch.Dir() == types.SendOnly {
+			return prefix + "RunCloseSend", ""
+		}
+		return prefix + "RunClose", ""
+	case "delete":
+		return prefix + "RunDelete", ""
+	case "panic":
+		return prefix + "RunPanic", ""
+	}
+	return "", "go " + name + "(...) calls a builtin that cannot be wrapped without changing it"
+}
+
+// goTask returns _asyncinstrGo(&_asyncinstrSites[n]).
+func (w *walker) goTask(n int) dst.Expr {
+	return &dst.CallExpr{Fun: dst.NewIdent(goHelper), Args: []dst.Expr{siteRef(n)}}
+}
+
+// siteRef returns &_asyncinstrSites[n].
+func siteRef(n int) dst.Expr {
+	return &dst.UnaryExpr{Op: token.AND, X: &dst.IndexExpr{
+		X:     dst.NewIdent(sitesVar),
+		Index: &dst.BasicLit{Kind: token.INT, Value: strconv.Itoa(n)},
+	}}
+}
+
+// appendArg adds an argument after the last one. When the call's closing
+// parenthesis is on a line of its own, the new argument goes at the end of
+// the last argument's line, so that no line moves.
+func (w *walker) appendArg(call *dst.CallExpr, arg dst.Expr) {
+	if n := len(call.Args); n > 0 {
+		last := call.Args[n-1].Decorations()
+		a := arg.Decorations()
+		a.After, last.After = last.After, dst.None
+		a.End, last.End = last.End, nil
+	}
+	call.Args = append(call.Args, arg)
+}
+
+// call rewrites the calls that rules match by their resolved function.
+func (w *walker) call(call *ast.CallExpr) {
+	fn := typeutil.Callee(w.in.info, call)
+	f, _ := fn.(*types.Func)
+	if f == nil || f.Pkg() == nil {
+		return
+	}
+	var rule *rules.Rule
+	var match *rules.Func
+	for _, r := range w.rules {
+		for i := range r.Funcs {
+			if matches(f, &r.Funcs[i]) {
+				rule, match = r, &r.Funcs[i]
+			}
+		}
+		if rule != nil {
+			break
+		}
+	}
+	if rule == nil {
+		return
+	}
+	what := match.String()
+	dcall := w.dec.Dst.Nodes[call].(*dst.CallExpr)
+	helper := dst.NewIdent(helperFor(match.Runtime))
+	switch match.Form {
+	case rules.WrapArg:
+		if len(call.Args) != 1 {
+			return
+		}
+		desc := w.describeFunc(call.Args[0])
+		if c, ok := ast.Unparen(call.Args[0]).(*ast.CallExpr); ok {
+			if id, ok := ast.Unparen(c.Fun).(*ast.Ident); ok && strings.HasPrefix(id.Name, prefix) {
+				w.record(call.Pos(), rule.Name, what, desc, alreadyInstrumented)
+				return
+			}
+		}
+		n := w.instrument(call.Pos(), rule.Name, what, desc)
+		arg := dcall.Args[0]
+		wrapped := &dst.CallExpr{Fun: helper, Args: []dst.Expr{arg}}
+		// The wrapper takes over the argument's place in the layout.
+		wrapped.Decs.NodeDecs, arg.Decorations().Before, arg.Decorations().After = *arg.Decorations(), dst.None, dst.None
+		arg.Decorations().Start, arg.Decorations().End = nil, nil
+		w.appendArg(wrapped, siteRef(n))
+		dcall.Args[0] = wrapped
+	case rules.CallThrough:
+		desc := ""
+		if len(call.Args) > 0 {
+			desc = w.describeFunc(call.Args[len(call.Args)-1])
+		}
+		if call.Ellipsis.IsValid() {
+			w.record(call.Pos(), rule.Name, what, desc, "called with a spread argument list")
+			return
+		}
+		n := w.instrument(call.Pos(), rule.Name, what, desc)
+		dcall.Args = append([]dst.Expr{dcall.Fun}, dcall.Args...)
+		dcall.Fun = helper
+		w.appendArg(dcall, siteRef(n))
+	case rules.Method:
+		sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+		if !ok {
+			return
+		}
+		selection := w.in.info.Selections[sel]
+		if selection == nil || len(selection.Index()) > 1 {
+			w.record(call.Pos(), rule.Name, what, "", "the method is promoted from an embedded field")
+			return
+		}
+		w.changed = true
+		w.res.sites = append(w.res.sites, Site{Pos: w.in.fset.Position(call.Pos()), Rule: rule.Name, What: what, Instrumented: true})
+		dsel := w.dec.Dst.Nodes[sel].(*dst.SelectorExpr)
+		recv := dsel.X
+		if _, isPtr := w.in.info.TypeOf(sel.X).Underlying().(*types.Pointer); !isPtr {
+			recv = &dst.UnaryExpr{Op: token.AND, X: recv}
+		}
+		dcall.Fun = helper
+		dcall.Args = append([]dst.Expr{recv}, dcall.Args...)
+	}
+}
+
+// matches reports whether f is the function or method that m names.
+func matches(f *types.Func, m *rules.Func) bool {
+	if f.Name() != m.Name || f.Pkg().Path() != m.Pkg {
+		return false
+	}
+	recv := f.Signature().Recv()
+	if recv == nil {
+		return m.Recv == ""
+	}
+	t, star := recv.Type(), ""
+	if p, ok := t.(*types.Pointer); ok {
+		t, star = p.Elem(), "*"
+	}
+	named, ok := t.(*types.Named)
+	return ok && star+named.Obj().Name() == m.Recv
+}
+
+// calleeIdent returns the identifier a call's function expression names, or
+// nil.
+func calleeIdent(fun ast.Expr) *ast.Ident {
+	id, _ := ast.Unparen(fun).(*ast.Ident)
+	return id
+}
+
+// describeFunc says what a function expression runs, for hooksrt.Site.Func:
+// the full name of a declared function or method, "func literal in F" for a
+// literal, or the expression itself.
+func (w *walker) describeFunc(e ast.Expr) string {
+	e = ast.Unparen(e)
+	if ix, ok := e.(*ast.IndexExpr); ok {
+		e = ix.X
+	} else if ix, ok := e.(*ast.IndexListExpr); ok {
+		e = ix.X
+	}
+	switch e := e.(type) {
+	case *ast.FuncLit:
+		return "func literal in " + w.fn[len(w.fn)-1]
+	case *ast.Ident:
+		if f, ok := w.in.info.Uses[e].(*types.Func); ok {
+			return funcName(f)
+		}
+	case *ast.SelectorExpr:
+		if f, ok := w.in.info.Uses[e.Sel].(*types.Func); ok {
+			return funcName(f)
+		}
+	}
+	return types.ExprString(e)
+}
+
+// funcName names a function as the runtime's tracebacks do: by import path,
+// except in package main.
+func funcName(f *types.Func) string {
+	name := f.FullName()
+	if p := f.Pkg(); p != nil && p.Name() == "main" {
+		name = strings.Replace(name, p.Path()+".", "main.", 1)
+	}
+	return name
+}
+
+// The directive that leaves a file, a function or a statement alone.
+const ignoreDirective = "//asyncinstr:ignore"
+
+func hasDirective(cg *ast.CommentGroup) bool {
+	if cg == nil {
+		return false
+	}
+	for _, c := range cg.List {
+		if isIgnoreComment(c.Text) {
+			return true
+		}
+	}
+	return false
+}
+
+func isIgnoreComment(text string) bool {
+	rest, ok := strings.CutPrefix(text, ignoreDirective)
+	return ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t')
+}
+
+// ignoredFile reports whether a directive precedes the package clause.
+func ignoredFile(f *ast.File) bool {
+	for _, cg := range f.Comments {
+		if cg.Pos() > f.Package {
+			break
+		}
+		if hasDirective(cg) {
+			return true
+		}
+	}
+	return false
+}
+
+// ignoredLines returns the lines whose statement or declaration a directive
+// covers: the directive's own line (a trailing comment) and the next one (a
+// comment on the line above).
+func ignoredLines(fset *token.FileSet, f *ast.File) map[int]bool {
+	lines := map[int]bool{}
+	for _, cg := range f.Comments {
+		for _, c := range cg.List {
+			if isIgnoreComment(c.Text) {
+				l := fset.Position(c.Pos()).Line
+				lines[l], lines[l+1] = true, true
+			}
+		}
+	}
+	return lines
+}

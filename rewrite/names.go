@@ -1,0 +1,158 @@
+package rewrite
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Every identifier the rewriter adds to a user's file starts with prefix, is
+// declared in the package's companion file, and is what -strip and a
+// second run recognise.
+const prefix = "_asyncinstr"
+
+// Names of what the companion file declares.
+const (
+	sitesVar = prefix + "Sites" // [...]hooksrt.Site, indexed by site number
+	goHelper = prefix + "Go"    // hooksrt.Go
+)
+
+// helperFor returns the name under which the companion file declares the
+// runtime function fn ("AfterFunc" -> "_asyncinstrAfterFunc").
+func helperFor(fn string) string { return prefix + fn }
+
+// A goShape describes one of the generic functions that run a go
+// statement's call in its resource's scope: Run<params><S|V>R<results>.
+type goShape struct {
+	params, results int
+	kind            string // "", "S" (spread: f(a, s...)) or "V" (separate variadic arguments)
+}
+
+// The largest shapes the rewriter emits. A go statement beyond them stays
+// uninstrumented, and -explain says so.
+const (
+	maxParams  = 8
+	maxResults = 4
+)
+
+func (s goShape) name() string {
+	n := fmt.Sprintf("%sRun%d%s", prefix, s.params, s.kind)
+	if s.results > 0 {
+		n += fmt.Sprintf("R%d", s.results)
+	}
+	return n
+}
+
+// parseShape is the inverse of goShape.name.
+func parseShape(name string) (goShape, bool) {
+	rest, ok := strings.CutPrefix(name, prefix+"Run")
+	if !ok {
+		return goShape{}, false
+	}
+	var s goShape
+	i := 0
+	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+		i++
+	}
+	n, err := strconv.Atoi(rest[:i])
+	if err != nil {
+		return goShape{}, false
+	}
+	s.params, rest = n, rest[i:]
+	if r, ok := strings.CutPrefix(rest, "S"); ok {
+		s.kind, rest = "S", r
+	} else if r, ok := strings.CutPrefix(rest, "V"); ok {
+		s.kind, rest = "V", r
+	}
+	if r, ok := strings.CutPrefix(rest, "R"); ok {
+		n, err := strconv.Atoi(r)
+		if err != nil {
+			return goShape{}, false
+		}
+		s.results, rest = n, ""
+	}
+	if rest != "" || s.params > maxParams || s.results > maxResults || (s.kind != "" && s.params == 0) {
+		return goShape{}, false
+	}
+	return s, true
+}
+
+// decl returns the Go declaration of the shape's function.
+func (s goShape) decl() string {
+	var tparams, fparams, params, args, results []string
+	for i := 0; i < s.params; i++ {
+		a := fmt.Sprintf("A%d", i)
+		tparams = append(tparams, a)
+		p, arg := fmt.Sprintf("a%d %s", i, a), fmt.Sprintf("a%d", i)
+		if s.kind != "" && i == s.params-1 {
+			fparams = append(fparams, "..."+a)
+			if s.kind == "S" {
+				p = fmt.Sprintf("a%d []%s", i, a)
+			} else {
+				p = fmt.Sprintf("a%d ...%s", i, a)
+			}
+			arg += "..."
+		} else {
+			fparams = append(fparams, a)
+		}
+		params = append(params, p)
+		args = append(args, arg)
+	}
+	for i := 0; i < s.results; i++ {
+		r := fmt.Sprintf("R%d", i)
+		tparams = append(tparams, r)
+		results = append(results, r)
+	}
+	// The task is created after the arguments are evaluated, so it comes
+	// last; a V shape cannot put it after its variadic arguments, so it
+	// comes just before them.
+	if s.kind == "V" {
+		params = append(params[:s.params-1:s.params-1], "t *hooksrt.Task", params[s.params-1])
+	} else {
+		params = append(params, "t *hooksrt.Task")
+	}
+	ftype := "func(" + strings.Join(fparams, ", ") + ")"
+	switch len(results) {
+	case 0:
+	case 1:
+		ftype += " " + results[0]
+	default:
+		ftype += " (" + strings.Join(results, ", ") + ")"
+	}
+	tp := ""
+	if len(tparams) > 0 {
+		tp = "[" + strings.Join(tparams, ", ") + " any]"
+	}
+	return fmt.Sprintf("func %s%s(f %s, %s) {\n\tt.Begin()\n\tdefer t.End()\n\tf(%s)\n}\n",
+		s.name(), tp, ftype, strings.Join(params, ", "), strings.Join(args, ", "))
+}
+
+// Builtins a go statement may call, and the generic functions that run them.
+// The others (print, println, copy, clear, recover) are left alone: a
+// generic wrapper would change what print shows or what copy accepts.
+var builtinHelpers = map[string]struct{ builtin, decl string }{
+	prefix + "RunClose": {"close", `func _asyncinstrRunClose[C ~chan E, E any](c C, t *hooksrt.Task) {
+	t.Begin()
+	defer t.End()
+	close(c)
+}
+`},
+	prefix + "RunCloseSend": {"close", `func _asyncinstrRunCloseSend[C ~chan<- E, E any](c C, t *hooksrt.Task) {
+	t.Begin()
+	defer t.End()
+	close(c)
+}
+`},
+	prefix + "RunDelete": {"delete", `func _asyncinstrRunDelete[M ~map[K]V, K comparable, V any](m M, k K, t *hooksrt.Task) {
+	t.Begin()
+	defer t.End()
+	delete(m, k)
+}
+`},
+	prefix + "RunPanic": {"panic", `func _asyncinstrRunPanic(v any, t *hooksrt.Task) {
+	t.Begin()
+	defer t.End()
+	panic(v)
+}
+`},
+}

@@ -1,0 +1,220 @@
+package rewrite
+
+import (
+	"bytes"
+	"fmt"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/dave/dst"
+	"github.com/dave/dst/decorator"
+	"github.com/dave/dst/dstutil"
+	"golang.org/x/tools/go/packages"
+
+	"github.com/asyncinstr/asyncinstr/rules"
+)
+
+// Strip undoes Instrument for the packages that patterns name: every
+// rewritten construct goes back to its original form and the companion
+// files are removed. It works on syntax alone, so it also serves code that
+// no longer type-checks, and files of every build configuration. Like
+// Instrument, it changes no file itself.
+func Strip(cfg Config, patterns ...string) (*Result, error) {
+	if len(patterns) == 0 {
+		patterns = []string{"."}
+	}
+	pkgs, err := packages.Load(&packages.Config{
+		Mode:  packages.NeedName | packages.NeedFiles | packages.NeedModule,
+		Dir:   cfg.Dir,
+		Env:   cfg.Env,
+		Tests: true,
+	}, patterns...)
+	if err != nil {
+		return nil, Errors{{Msg: loadError(err)}}
+	}
+	res := &Result{}
+	dirs := map[string]bool{}
+	for _, p := range pkgs {
+		if reason := skipPackage(p); reason != "" {
+			continue
+		}
+		if res.Module == nil || p.Module.Main {
+			res.Module = p.Module
+		}
+		dirs[packageDir(p)] = true
+	}
+	if len(dirs) == 0 {
+		return nil, Errors{{Msg: fmt.Sprintf("no packages to strip match %s", strings.Join(patterns, " "))}}
+	}
+	var sorted []string
+	for d := range dirs {
+		sorted = append(sorted, d)
+	}
+	sort.Strings(sorted)
+	var errs Errors
+	for _, dir := range sorted {
+		for _, path := range otherGoFiles(dir, nil) {
+			src, err := os.ReadFile(path)
+			if err != nil {
+				errs = append(errs, &Error{Msg: err.Error()})
+				continue
+			}
+			out, err := StripFile(path, src)
+			if err != nil {
+				errs = append(errs, asErrors(err)...)
+				continue
+			}
+			if out != nil {
+				res.Changes = append(res.Changes, Change{Path: path, Old: src, New: out})
+			}
+		}
+		for _, name := range []string{companionName, companionTestName, companionXTestName} {
+			path := filepath.Join(dir, name)
+			src, err := os.ReadFile(path)
+			if err != nil {
+				continue
+			}
+			if !bytes.HasPrefix(src, []byte(companionHeader)) {
+				errs = append(errs, &Error{Pos: path + ":1:1", Msg: "not written by asyncinstr (no generated-code header); left alone"})
+				continue
+			}
+			res.Changes = append(res.Changes, Change{Path: path, Old: src})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	sortChanges(res)
+	return res, nil
+}
+
+func asErrors(err error) Errors {
+	if es, ok := err.(Errors); ok {
+		return es
+	}
+	return Errors{{Msg: err.Error()}}
+}
+
+// StripFile returns src with every construct that Instrument rewrote back in
+// its original form, or nil if there is none.
+func StripFile(filename string, src []byte) ([]byte, error) {
+	if !bytes.Contains(src, []byte(prefix)) {
+		return nil, nil
+	}
+	fset := token.NewFileSet()
+	dec := decorator.NewDecorator(fset)
+	f, err := dec.ParseFile(filename, src, parser.ParseComments)
+	if err != nil {
+		return nil, syntaxErrors(err)
+	}
+	changed := false
+	dstutil.Apply(f, nil, func(c *dstutil.Cursor) bool {
+		switch n := c.Node().(type) {
+		case *dst.GoStmt:
+			changed = unGo(n.Call) || changed
+		case *dst.CallExpr:
+			if r := unCall(n); r != nil {
+				c.Replace(r)
+				changed = true
+			}
+		}
+		return true
+	})
+	if !changed {
+		return nil, nil
+	}
+	var buf bytes.Buffer
+	if err := decorator.Fprint(&buf, f); err != nil {
+		return nil, fmt.Errorf("%s: printing stripped file: %w", filename, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// syntaxErrors turns a parser error list into Errors.
+func syntaxErrors(err error) error {
+	if list, ok := err.(interface{ Unwrap() []error }); ok {
+		var es Errors
+		for _, e := range list.Unwrap() {
+			es = append(es, &Error{Msg: e.Error()})
+		}
+		return es
+	}
+	return Errors{{Msg: err.Error()}}
+}
+
+// unGo turns a rewritten go statement's call back into the original call.
+func unGo(call *dst.CallExpr) bool {
+	id, ok := call.Fun.(*dst.Ident)
+	if !ok {
+		return false
+	}
+	if b, ok := builtinHelpers[id.Name]; ok && len(call.Args) > 0 {
+		id.Name = b.builtin
+		removeLastArg(call)
+		return true
+	}
+	shape, ok := parseShape(id.Name)
+	if !ok || len(call.Args) < shape.params+2 {
+		return false
+	}
+	if shape.kind == "V" {
+		i := shape.params // f comes first, then params-1 fixed arguments
+		call.Args = append(call.Args[:i:i], call.Args[i+1:]...)
+	} else {
+		removeLastArg(call)
+		call.Ellipsis = shape.kind == "S"
+	}
+	call.Fun, call.Args = call.Args[0], call.Args[1:]
+	return true
+}
+
+// removeLastArg drops the argument that appendArg added, giving its layout
+// back to the argument before it.
+func removeLastArg(call *dst.CallExpr) {
+	n := len(call.Args)
+	last := call.Args[n-1].Decorations()
+	if n > 1 {
+		prev := call.Args[n-2].Decorations()
+		prev.After, prev.End = last.After, last.End
+	}
+	call.Args = call.Args[:n-1]
+}
+
+// unCall returns the original of a rewritten call: the node to put in its
+// place for a wrapped argument, or the call itself, changed in place.
+func unCall(call *dst.CallExpr) dst.Expr {
+	id, ok := call.Fun.(*dst.Ident)
+	if !ok || !strings.HasPrefix(id.Name, prefix) {
+		return nil
+	}
+	_, f := rules.ByRuntime(strings.TrimPrefix(id.Name, prefix))
+	if f == nil || len(call.Args) == 0 {
+		return nil
+	}
+	switch f.Form {
+	case rules.WrapArg:
+		if len(call.Args) != 2 {
+			return nil
+		}
+		arg := call.Args[0]
+		*arg.Decorations() = call.Decs.NodeDecs
+		return arg
+	case rules.CallThrough:
+		removeLastArg(call)
+		call.Fun, call.Args = call.Args[0], call.Args[1:]
+		return call
+	case rules.Method:
+		recv := call.Args[0]
+		if u, ok := recv.(*dst.UnaryExpr); ok && u.Op == token.AND {
+			recv = u.X
+		}
+		call.Fun = &dst.SelectorExpr{X: recv, Sel: dst.NewIdent(f.Name)}
+		call.Args = call.Args[1:]
+		return call
+	}
+	return nil
+}

@@ -1,0 +1,164 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+)
+
+// RuntimeModule is the module of the runtime package, which instrumented
+// programs require; RuntimePath is the package that rewritten code calls.
+const (
+	RuntimeModule = "github.com/asyncinstr/asyncinstr/runtime"
+	RuntimePath   = RuntimeModule + "/hooksrt"
+)
+
+// A Rule selects one kind of construct and says what it becomes. Rules are
+// values: the rewriter interprets them, -rules selects them by name, and
+// -strip reverses them from the same table.
+type Rule struct {
+	Name string // what -rules and -explain call it
+	Doc  string // one sentence for asyncinstr -help and -explain
+
+	// GoStmt makes the rule match go statements. Otherwise it matches the
+	// calls of Funcs.
+	GoStmt bool
+	Funcs  []Func
+}
+
+// A Func is a function or method, matched by its resolved object (never by
+// the name it is written with), and what a call of it becomes.
+type Func struct {
+	Pkg  string // import path of the declaring package
+	Recv string // receiver type name for a method ("*Timer"), "" for a function
+	Name string
+
+	Form    Form   // the shape of the rewritten call
+	Runtime string // the hooksrt function the rewritten call goes through
+}
+
+// String returns the function as Go documentation writes it:
+// "time.AfterFunc", "(*sync.WaitGroup).Go".
+func (f Func) String() string {
+	pkg := f.Pkg[strings.LastIndex(f.Pkg, "/")+1:]
+	if f.Recv == "" {
+		return pkg + "." + f.Name
+	}
+	if r, ok := strings.CutPrefix(f.Recv, "*"); ok {
+		return "(*" + pkg + "." + r + ")." + f.Name
+	}
+	return pkg + "." + f.Recv + "." + f.Name
+}
+
+// A Form is the shape of a rewritten call. Each one is reversible, which is
+// what -strip relies on.
+type Form int
+
+const (
+	// WrapArg wraps the call's only argument, a function:
+	//	wg.Go(f)  =>  wg.Go(hooksrt.GoFunc(f, &site))
+	WrapArg Form = iota + 1
+
+	// CallThrough passes the called function to the runtime, which calls it:
+	//	time.AfterFunc(d, f)  =>  hooksrt.AfterFunc(time.AfterFunc, d, f, &site)
+	CallThrough
+
+	// Method passes the receiver to the runtime as its first argument:
+	//	t.Stop()  =>  hooksrt.StopTimer(t)
+	Method
+)
+
+// All is every rule, in the order the rewriter tries them and -explain
+// lists them.
+var All = []*Rule{
+	{
+		Name:   "go",
+		Doc:    "go statements become GOROUTINE resources: init at the statement, before and after around the goroutine",
+		GoStmt: true,
+	},
+	{
+		Name: "waitgroup",
+		Doc:  "sync.WaitGroup.Go starts a GOROUTINE resource",
+		Funcs: []Func{
+			{Pkg: "sync", Recv: "*WaitGroup", Name: "Go", Form: WrapArg, Runtime: "GoFunc"},
+		},
+	},
+	{
+		Name: "errgroup",
+		Doc:  "errgroup.Group.Go and TryGo start GOROUTINE resources; a TryGo that does not start its function destroys it",
+		Funcs: []Func{
+			{Pkg: "golang.org/x/sync/errgroup", Recv: "*Group", Name: "Go", Form: WrapArg, Runtime: "GoFuncErr"},
+			{Pkg: "golang.org/x/sync/errgroup", Recv: "*Group", Name: "TryGo", Form: CallThrough, Runtime: "TryGo"},
+		},
+	},
+	{
+		Name: "afterfunc",
+		Doc:  "time.AfterFunc makes a Timeout resource per arming; Stop and Reset on *time.Timer keep it exact",
+		Funcs: []Func{
+			{Pkg: "time", Name: "AfterFunc", Form: CallThrough, Runtime: "AfterFunc"},
+			{Pkg: "time", Recv: "*Timer", Name: "Stop", Form: Method, Runtime: "StopTimer"},
+			{Pkg: "time", Recv: "*Timer", Name: "Reset", Form: Method, Runtime: "ResetTimer"},
+		},
+	},
+	{
+		Name: "contextafterfunc",
+		Doc:  "context.AfterFunc makes a CONTEXTAFTERFUNC resource, destroyed after f or by a stop that returns true",
+		Funcs: []Func{
+			{Pkg: "context", Name: "AfterFunc", Form: CallThrough, Runtime: "ContextAfterFunc"},
+		},
+	},
+}
+
+// Select returns the rules named in list, a comma-separated list of rule
+// names, in table order. "all" (or "") selects every rule.
+func Select(list string) ([]*Rule, error) {
+	if list == "" || list == "all" {
+		return All, nil
+	}
+	want := map[string]bool{}
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		if Lookup(name) == nil {
+			return nil, fmt.Errorf("unknown rule %q (rules: %s)", name, strings.Join(Names(), ", "))
+		}
+		want[name] = true
+	}
+	var rs []*Rule
+	for _, r := range All {
+		if want[r.Name] {
+			rs = append(rs, r)
+		}
+	}
+	return rs, nil
+}
+
+// Lookup returns the rule called name, or nil.
+func Lookup(name string) *Rule {
+	for _, r := range All {
+		if r.Name == name {
+			return r
+		}
+	}
+	return nil
+}
+
+// Names returns the names of all rules, in table order.
+func Names() []string {
+	var names []string
+	for _, r := range All {
+		names = append(names, r.Name)
+	}
+	return names
+}
+
+// ByRuntime returns the Func whose rewritten calls go through the runtime
+// function name, and its rule; -strip uses it to undo a call.
+func ByRuntime(name string) (*Rule, *Func) {
+	for _, r := range All {
+		for i := range r.Funcs {
+			if r.Funcs[i].Runtime == name {
+				return r, &r.Funcs[i]
+			}
+		}
+	}
+	return nil, nil
+}

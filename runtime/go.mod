@@ -1,0 +1,3 @@
+module github.com/asyncinstr/asyncinstr/runtime
+
+go 1.25
