@@ -52,8 +52,8 @@ type fileInput struct {
 
 // A fileResult is what rewriting one file produced.
 type fileResult struct {
-	out   []byte // nil if the file is unchanged
-	sites []Site // every matched construct, in source order
+	out      []byte // nil if the file is unchanged
+	sites    []Site // every matched construct, in source order
 	newSites []Site // the sites this run instrumented, numbered from firstSite
 }
 
@@ -137,6 +137,15 @@ func (w *walker) visit(n ast.Node) bool {
 	return true
 }
 
+func (w *walker) enabled(r *rules.Rule) bool {
+	for _, x := range w.rules {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
 func (w *walker) rule(match func(*rules.Rule) bool) *rules.Rule {
 	for _, r := range w.rules {
 		if match(r) {
@@ -178,11 +187,17 @@ func (w *walker) goStmt(g *ast.GoStmt) {
 		return
 	}
 	call := g.Call
-	what := "go " + types.ExprString(call.Fun) + "(...)"
 	if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok && strings.HasPrefix(id.Name, prefix) {
+		what := "go " + id.Name + "(...)"
+		if b, ok := builtinHelpers[id.Name]; ok {
+			what = "go " + b.builtin + "(...)"
+		} else if _, ok := parseShape(id.Name); ok && len(call.Args) > 0 {
+			what = "go " + types.ExprString(call.Args[0]) + "(...)"
+		}
 		w.record(g.Pos(), r.Name, what, "", alreadyInstrumented)
 		return
 	}
+	what := "go " + types.ExprString(call.Fun) + "(...)"
 	fn := w.describeFunc(call.Fun)
 	skip := func(reason string) { w.record(g.Pos(), r.Name, what, fn, reason) }
 
@@ -280,6 +295,12 @@ func (w *walker) appendArg(call *dst.CallExpr, arg dst.Expr) {
 
 // call rewrites the calls that rules match by their resolved function.
 func (w *walker) call(call *ast.CallExpr) {
+	if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok && strings.HasPrefix(id.Name, prefix) {
+		if r, f := rules.ByRuntime(strings.TrimPrefix(id.Name, prefix)); f != nil && w.enabled(r) {
+			w.record(call.Pos(), r.Name, f.String(), "", alreadyInstrumented)
+		}
+		return
+	}
 	fn := typeutil.Callee(w.in.info, call)
 	f, _ := fn.(*types.Func)
 	if f == nil || f.Pkg() == nil {

@@ -124,11 +124,11 @@ func loadError(err error) string {
 // and its internal test files together (they share the companion file), or
 // an external test package on its own.
 type group struct {
-	dir, name string
-	xtest     bool
-	module    *packages.Module
-	pkgPath   string
-	files     map[string]*groupFile // by absolute path
+	dir, name  string
+	xtest      bool
+	module     *packages.Module
+	pkgPath    string
+	files      map[string]*groupFile // by absolute path
 	hasNonTest bool
 }
 

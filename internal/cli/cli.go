@@ -194,4 +194,3 @@ func relPos(s string) string {
 	}
 	return rel(s[:i+3]) + s[i+3:]
 }
-

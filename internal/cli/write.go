@@ -188,4 +188,3 @@ func copyModule(src, dst string) error {
 		return nil
 	})
 }
-
