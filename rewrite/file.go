@@ -218,9 +218,11 @@ func (w *walker) goStmt(g *ast.GoStmt) {
 		skip("the called function's type is a type parameter")
 		return
 	}
-	if len(call.Args) == 1 && sig.Params().Len() > 1 {
-		skip("its arguments come from a call with several results")
-		return
+	if len(call.Args) == 1 {
+		if _, multi := w.in.info.TypeOf(call.Args[0]).(*types.Tuple); multi {
+			skip("its arguments come from a call with several results")
+			return
+		}
 	}
 	shape := goShape{params: sig.Params().Len(), results: sig.Results().Len()}
 	if sig.Variadic() {

@@ -156,7 +156,7 @@ func groups(pkgs []*packages.Package, res *Result) ([]*group, error) {
 		key := dir + "\x00" + p.Name
 		g := byKey[key]
 		if g == nil {
-			g = &group{dir: dir, name: p.Name, xtest: strings.HasSuffix(p.Name, "_test") && p.ForTest != "",
+			g = &group{dir: dir, name: p.Name, xtest: strings.HasSuffix(p.Name, "_test"),
 				module: p.Module, pkgPath: strings.TrimSuffix(p.PkgPath, "_test"), files: map[string]*groupFile{}}
 			byKey[key] = g
 			order = append(order, key)

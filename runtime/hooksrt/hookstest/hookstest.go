@@ -519,3 +519,45 @@ func (c *Collector) String() string {
 	}
 	return b.String()
 }
+
+// Tree renders the activities as a tree of triggers that does not depend on
+// ids or on the order in which goroutines ran: each line is a resource's
+// type, its creation site and its event counts, children are indented under
+// the resource that triggered them, and siblings are sorted. Resources
+// triggered from outside the recorded ones (the root context, or code that
+// ran before Enable) are at the top level. Golden tests compare it.
+func (c *Collector) Tree() string {
+	acts := c.Activities()
+	byID := map[uint64]bool{}
+	for _, a := range acts {
+		byID[a.ID] = true
+	}
+	children := map[uint64][]Activity{}
+	var roots []Activity
+	for _, a := range acts {
+		if byID[a.Trigger] && a.Trigger != a.ID {
+			children[a.Trigger] = append(children[a.Trigger], a)
+		} else {
+			roots = append(roots, a)
+		}
+	}
+	var render func(as []Activity, depth int) []string
+	render = func(as []Activity, depth int) []string {
+		var blocks []string
+		for _, a := range as {
+			site := "unknown site"
+			if a.Site != nil {
+				site = fmt.Sprintf("%s:%d %s", a.Site.File, a.Site.Line, a.Site.Func)
+			}
+			line := fmt.Sprintf("%s%s %s: before %d, after %d, destroy %d",
+				strings.Repeat("  ", depth), a.Type, site, len(a.Before), len(a.After), len(a.Destroy))
+			if n := len(a.PromiseResolve); n > 0 {
+				line += fmt.Sprintf(", promiseResolve %d", n)
+			}
+			blocks = append(blocks, line+"\n"+strings.Join(render(children[a.ID], depth+1), ""))
+		}
+		sort.Strings(blocks)
+		return blocks
+	}
+	return strings.Join(render(roots, 0), "")
+}
