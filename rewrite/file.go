@@ -187,7 +187,13 @@ func (w *walker) goStmt(g *ast.GoStmt) {
 		return
 	}
 	call := g.Call
-	if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok && strings.HasPrefix(id.Name, prefix) {
+	if inner, ok := ast.Unparen(call.Fun).(*ast.CallExpr); ok {
+		if id := calleeIdent(inner.Fun); id != nil && strings.HasPrefix(id.Name, prefix) && len(inner.Args) == 1 {
+			w.record(g.Pos(), r.Name, "go "+types.ExprString(inner.Args[0])+"(...)", "", alreadyInstrumented)
+			return
+		}
+	}
+	if id := calleeIdent(call.Fun); id != nil && strings.HasPrefix(id.Name, prefix) {
 		what := "go " + id.Name + "(...)"
 		if b, ok := builtinHelpers[id.Name]; ok {
 			what = "go " + b.builtin + "(...)"
@@ -235,14 +241,23 @@ func (w *walker) goStmt(g *ast.GoStmt) {
 		skip(fmt.Sprintf("the function has more than %d parameters or %d results", maxParams, maxResults))
 		return
 	}
+	shape.wrap = w.convertsArgs(call, sig)
 	n := w.instrument(g.Pos(), r.Name, what, fn)
 	task := w.goTask(n)
-	dcall.Args = append([]dst.Expr{dcall.Fun}, dcall.Args...)
-	dcall.Fun = dst.NewIdent(shape.name())
+	if shape.wrap {
+		dcall.Fun = &dst.CallExpr{Fun: dst.NewIdent(shape.name()), Args: []dst.Expr{dcall.Fun}}
+	} else {
+		dcall.Args = append([]dst.Expr{dcall.Fun}, dcall.Args...)
+		dcall.Fun = dst.NewIdent(shape.name())
+	}
 	switch shape.kind {
 	case "V":
-		// Before the variadic arguments: f is the first argument now.
-		i := shape.params
+		// Before the variadic arguments, which follow the fixed ones (and
+		// f, for Run).
+		i := shape.params - 1
+		if !shape.wrap {
+			i++
+		}
 		dcall.Args = append(dcall.Args[:i], append([]dst.Expr{task}, dcall.Args[i:]...)...)
 	case "S":
 		dcall.Ellipsis = false
@@ -250,6 +265,44 @@ func (w *walker) goStmt(g *ast.GoStmt) {
 	default:
 		w.appendArg(dcall, task)
 	}
+}
+
+// convertsArgs reports whether the go statement converts an argument
+// implicitly: one whose type is not exactly its parameter's, such as a
+// value passed as an interface. Untyped constants and nil take their type
+// from the parameter either way.
+func (w *walker) convertsArgs(call *ast.CallExpr, sig *types.Signature) bool {
+	params := sig.Params()
+	for i, arg := range call.Args {
+		tv := w.in.info.Types[arg]
+		if tv.Type == nil || tv.IsNil() {
+			continue
+		}
+		if b, ok := tv.Type.(*types.Basic); ok && b.Info()&types.IsUntyped != 0 {
+			continue
+		}
+		var pt types.Type
+		switch last := params.Len() - 1; {
+		case i < last || !sig.Variadic():
+			pt = params.At(i).Type()
+		case call.Ellipsis.IsValid():
+			pt = params.At(last).Type()
+		default:
+			pt = params.At(last).Type().(*types.Slice).Elem()
+		}
+		if !types.Identical(tv.Type, pt) && !sameChanElem(tv.Type, pt) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameChanElem reports whether a and b are channel types that differ at most
+// in direction: inference unifies them, and assignment converts.
+func sameChanElem(a, b types.Type) bool {
+	ca, ok1 := a.(*types.Chan)
+	cb, ok2 := b.(*types.Chan)
+	return ok1 && ok2 && ca.Dir() == types.SendRecv && types.Identical(ca.Elem(), cb.Elem())
 }
 
 // builtinHelper returns the helper that runs a go statement's builtin call,

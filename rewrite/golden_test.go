@@ -95,6 +95,10 @@ func runGolden(t *testing.T, path string) {
 		}
 	}
 
+	if !*update {
+		checkIdempotentAndStrip(t, dir, ar)
+	}
+
 	// Every output compiles, and the case's own tests pass on it. A main
 	// package also runs its main under a hookstest.Collector.
 	events := ""
@@ -129,6 +133,47 @@ func runGolden(t *testing.T, path string) {
 		ar.Files = files
 		if err := os.WriteFile(path, txtar.Format(ar), 0o666); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// checkIdempotentAndStrip instruments the instrumented module at dir again,
+// which must change nothing, then strips it, which must give back the
+// case's input files byte for byte and remove the companion files.
+func checkIdempotentAndStrip(t *testing.T, dir string, ar *txtar.Archive) {
+	t.Helper()
+	again, err := rewrite.Instrument(rewrite.Config{Dir: dir, Env: goEnv()}, "./...")
+	if err != nil {
+		t.Fatalf("instrumenting the output: %v", err)
+	}
+	for _, c := range again.Changes {
+		t.Errorf("instrumenting twice changed %s:\n%s", c.Path, lineDiff(c.Old, c.New))
+	}
+	for _, f := range ar.Files {
+		if bytes.Contains(f.Data, []byte("_asyncinstr")) && !strings.HasPrefix(f.Name, "want/") {
+			return // the input was instrumented already: strip goes further back
+		}
+	}
+	stripped, err := rewrite.Strip(rewrite.Config{Dir: dir, Env: goEnv()}, "./...")
+	if err != nil {
+		t.Fatalf("strip: %v", err)
+	}
+	orig := map[string][]byte{}
+	for _, f := range ar.Files {
+		if !strings.HasPrefix(f.Name, "want/") && f.Name != "events" {
+			orig[f.Name] = f.Data
+		}
+	}
+	for _, c := range stripped.Changes {
+		rel, _ := filepath.Rel(dir, c.Path)
+		rel = filepath.ToSlash(rel)
+		o, inInput := orig[rel]
+		switch {
+		case c.New == nil && inInput:
+			t.Errorf("strip removed %s, which was in the input", rel)
+		case c.New == nil:
+		case !bytes.Equal(c.New, o):
+			t.Errorf("strip did not restore %s:\n%s", rel, lineDiff(o, c.New))
 		}
 	}
 }

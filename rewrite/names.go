@@ -22,10 +22,17 @@ const (
 func helperFor(fn string) string { return prefix + fn }
 
 // A goShape describes one of the generic functions that run a go
-// statement's call in its resource's scope: Run<params><S|V>R<results>.
+// statement's call in its resource's scope: Run<params><S|V>R<results>,
+// called as Run(f, args..., task), or Wrap<...>, called as
+// Wrap(f)(args..., task). Run infers its type parameters from f and the
+// arguments together, so it serves when every argument has exactly its
+// parameter's type; Wrap infers them from f alone, so its arguments are
+// converted implicitly, as the go statement converted them, at the cost of
+// one more allocation.
 type goShape struct {
 	params, results int
 	kind            string // "", "S" (spread: f(a, s...)) or "V" (separate variadic arguments)
+	wrap            bool
 }
 
 // The largest shapes the rewriter emits. A go statement beyond them stays
@@ -36,7 +43,11 @@ const (
 )
 
 func (s goShape) name() string {
-	n := fmt.Sprintf("%sRun%d%s", prefix, s.params, s.kind)
+	verb := "Run"
+	if s.wrap {
+		verb = "Wrap"
+	}
+	n := fmt.Sprintf("%s%s%d%s", prefix, verb, s.params, s.kind)
 	if s.results > 0 {
 		n += fmt.Sprintf("R%d", s.results)
 	}
@@ -45,11 +56,14 @@ func (s goShape) name() string {
 
 // parseShape is the inverse of goShape.name.
 func parseShape(name string) (goShape, bool) {
+	var s goShape
 	rest, ok := strings.CutPrefix(name, prefix+"Run")
 	if !ok {
-		return goShape{}, false
+		if rest, ok = strings.CutPrefix(name, prefix+"Wrap"); !ok {
+			return goShape{}, false
+		}
+		s.wrap = true
 	}
-	var s goShape
 	i := 0
 	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
 		i++
@@ -123,8 +137,16 @@ func (s goShape) decl() string {
 	if len(tparams) > 0 {
 		tp = "[" + strings.Join(tparams, ", ") + " any]"
 	}
-	return fmt.Sprintf("func %s%s(f %s, %s) {\n\tt.Begin()\n\tdefer t.End()\n\tf(%s)\n}\n",
-		s.name(), tp, ftype, strings.Join(params, ", "), strings.Join(args, ", "))
+	body := fmt.Sprintf("\tt.Begin()\n\tdefer t.End()\n\tf(%s)\n", strings.Join(args, ", "))
+	if !s.wrap {
+		return fmt.Sprintf("func %s%s(f %s, %s) {\n%s}\n", s.name(), tp, ftype, strings.Join(params, ", "), body)
+	}
+	var ptypes []string
+	for _, p := range params {
+		ptypes = append(ptypes, p[strings.IndexByte(p, ' ')+1:])
+	}
+	return fmt.Sprintf("func %s%s(f %s) func(%s) {\n\treturn func(%s) {\n%s\t}\n}\n",
+		s.name(), tp, ftype, strings.Join(ptypes, ", "), strings.Join(params, ", "), strings.ReplaceAll(body, "\t", "\t\t"))
 }
 
 // Builtins a go statement may call, and the generic functions that run them.

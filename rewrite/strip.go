@@ -148,6 +148,9 @@ func syntaxErrors(err error) error {
 
 // unGo turns a rewritten go statement's call back into the original call.
 func unGo(call *dst.CallExpr) bool {
+	if inner, ok := call.Fun.(*dst.CallExpr); ok {
+		return unWrap(call, inner)
+	}
 	id, ok := call.Fun.(*dst.Ident)
 	if !ok {
 		return false
@@ -158,7 +161,13 @@ func unGo(call *dst.CallExpr) bool {
 		return true
 	}
 	shape, ok := parseShape(id.Name)
-	if !ok || len(call.Args) < shape.params+2 {
+	// f, the fixed arguments and the task; a V shape may have no variadic
+	// arguments, the others have all their parameters.
+	min := shape.params + 2
+	if shape.kind == "V" {
+		min = shape.params + 1
+	}
+	if !ok || len(call.Args) < min {
 		return false
 	}
 	if shape.kind == "V" {
@@ -169,6 +178,27 @@ func unGo(call *dst.CallExpr) bool {
 		call.Ellipsis = shape.kind == "S"
 	}
 	call.Fun, call.Args = call.Args[0], call.Args[1:]
+	return true
+}
+
+// unWrap undoes go _asyncinstrWrapN(f)(args..., task).
+func unWrap(call, inner *dst.CallExpr) bool {
+	id, ok := inner.Fun.(*dst.Ident)
+	if !ok || len(inner.Args) != 1 {
+		return false
+	}
+	shape, ok := parseShape(id.Name)
+	if !ok || !shape.wrap || len(call.Args) < shape.params {
+		return false
+	}
+	if shape.kind == "V" {
+		i := shape.params - 1
+		call.Args = append(call.Args[:i:i], call.Args[i+1:]...)
+	} else {
+		removeLastArg(call)
+		call.Ellipsis = shape.kind == "S"
+	}
+	call.Fun = inner.Args[0]
 	return true
 }
 

@@ -1,0 +1,155 @@
+package rewrite
+
+import (
+	"bytes"
+	"fmt"
+	"go/ast"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"golang.org/x/tools/go/packages"
+	"golang.org/x/tools/txtar"
+
+	"github.com/asyncinstr/asyncinstr/rules"
+)
+
+// fuzzImports are the packages a fuzzed file may import; anything else is
+// skipped, so that type-checking needs no go command per input.
+var fuzzImports = []string{"context", "errors", "fmt", "runtime", "sync", "sync/atomic", "time", rules.RuntimePath}
+
+var (
+	stdOnce sync.Once
+	stdPkgs map[string]*types.Package
+	stdErr  error
+)
+
+// fuzzImporter returns an importer for fuzzImports, loaded once.
+func fuzzImporter(t testing.TB) types.Importer {
+	stdOnce.Do(func() {
+		pkgs, err := packages.Load(&packages.Config{Mode: packages.NeedName | packages.NeedTypes | packages.NeedImports | packages.NeedDeps}, fuzzImports...)
+		if err != nil {
+			stdErr = err
+			return
+		}
+		stdPkgs = map[string]*types.Package{}
+		packages.Visit(pkgs, nil, func(p *packages.Package) {
+			if p.Types != nil {
+				stdPkgs[p.PkgPath] = p.Types
+			}
+		})
+	})
+	if stdErr != nil {
+		t.Fatal(stdErr)
+	}
+	return importerFunc(func(path string) (*types.Package, error) {
+		if p := stdPkgs[path]; p != nil {
+			return p, nil
+		}
+		return nil, fmt.Errorf("%s is not importable here", path)
+	})
+}
+
+type importerFunc func(path string) (*types.Package, error)
+
+func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
+
+// typeCheck parses and checks one package made of srcs (name -> source).
+func typeCheck(imp types.Importer, srcs map[string][]byte) (*token.FileSet, map[string]*ast.File, *types.Info, error) {
+	fset := token.NewFileSet()
+	files := map[string]*ast.File{}
+	var list []*ast.File
+	for _, name := range []string{"main.go", companionName} {
+		src, ok := srcs[name]
+		if !ok {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, src, parser.ParseComments)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		files[name] = f
+		list = append(list, f)
+	}
+	info := &types.Info{
+		Types:      map[ast.Expr]types.TypeAndValue{},
+		Defs:       map[*ast.Ident]types.Object{},
+		Uses:       map[*ast.Ident]types.Object{},
+		Selections: map[*ast.SelectorExpr]*types.Selection{},
+		Instances:  map[*ast.Ident]types.Instance{},
+	}
+	conf := types.Config{Importer: imp, GoVersion: "go1.25"}
+	_, err := conf.Check("example.com/fuzz", fset, list, info)
+	return fset, files, info, err
+}
+
+// FuzzRoundTrip checks, for any gofmt-formatted file that type-checks: the
+// instrumented file is gofmt-clean and, with its companion file, type-checks;
+// instrumenting it again changes nothing; and -strip gives back the exact
+// original bytes. The seeds are the golden cases' main.go files.
+func FuzzRoundTrip(f *testing.F) {
+	imp := fuzzImporter(f)
+	paths, _ := filepath.Glob("../testdata/golden/*.txtar")
+	for _, p := range paths {
+		ar, err := txtar.ParseFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, file := range ar.Files {
+			if file.Name == "main.go" {
+				f.Add(file.Data)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		src, err := format.Source(src)
+		if err != nil || bytes.Contains(src, []byte(prefix)) {
+			return
+		}
+		fset, files, info, err := typeCheck(imp, map[string][]byte{"main.go": src})
+		if err != nil {
+			return // not a valid program: nothing to instrument
+		}
+		file := files["main.go"]
+		fr, err := rewriteFile(fileInput{fset: fset, file: file, info: info, src: src, siteFile: "main.go"}, rules.All)
+		if err != nil {
+			t.Fatalf("instrument: %v", err)
+		}
+		if fr.out == nil {
+			return
+		}
+		if formatted, err := format.Source(fr.out); err != nil || !bytes.Equal(formatted, fr.out) {
+			t.Fatalf("instrumented file is not gofmt-clean (%v):\n%s", err, fr.out)
+		}
+		back, err := StripFile("main.go", fr.out)
+		if err != nil {
+			t.Fatalf("strip: %v", err)
+		}
+		if !bytes.Equal(back, src) {
+			t.Fatalf("strip did not restore the original:\n--- original\n%s\n--- instrumented\n%s\n--- stripped\n%s", src, fr.out, back)
+		}
+		var sites []siteEntry
+		for _, s := range fr.newSites {
+			sites = append(sites, siteEntry{File: "main.go", Line: s.Pos.Line, Func: s.Func})
+		}
+		comp, err := companion(file.Name.Name, helpersUsed(fr.out), sites)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fset2, files2, info2, err := typeCheck(imp, map[string][]byte{"main.go": fr.out, companionName: comp})
+		if err != nil {
+			t.Fatalf("instrumented file does not type-check: %v\n%s\n%s", err, fr.out, comp)
+		}
+		fr2, err := rewriteFile(fileInput{fset: fset2, file: files2["main.go"], info: info2, src: fr.out, siteFile: "main.go", firstSite: len(sites)}, rules.All)
+		if err != nil {
+			t.Fatalf("instrument again: %v", err)
+		}
+		if fr2.out != nil && !bytes.Equal(fr2.out, fr.out) {
+			t.Fatalf("instrumenting twice changed the file:\n%s\n---\n%s", fr.out, fr2.out)
+		}
+	})
+}
