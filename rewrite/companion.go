@@ -6,8 +6,8 @@ import (
 	"go/ast"
 	"go/format"
 	"go/parser"
+	"go/scanner"
 	"go/token"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -109,14 +109,25 @@ func readEntry(elt ast.Expr) (siteEntry, error) {
 	return e, nil
 }
 
-var helperRef = regexp.MustCompile(`\b` + prefix + `[A-Za-z0-9]+`)
-
-// helpersUsed returns the helper names that srcs refer to, sorted.
+// helpersUsed returns the helper names that srcs refer to, sorted. It
+// reads identifiers only: a name in a comment or a string is not a use.
 func helpersUsed(srcs ...[]byte) []string {
 	seen := map[string]bool{}
 	for _, src := range srcs {
-		for _, m := range helperRef.FindAll(src, -1) {
-			seen[string(m)] = true
+		if !bytes.Contains(src, []byte(prefix)) {
+			continue
+		}
+		var s scanner.Scanner
+		fset := token.NewFileSet()
+		s.Init(fset.AddFile("", -1, len(src)), src, nil, 0)
+		for {
+			_, tok, lit := s.Scan()
+			if tok == token.EOF {
+				break
+			}
+			if tok == token.IDENT && strings.HasPrefix(lit, prefix) {
+				seen[lit] = true
+			}
 		}
 	}
 	var names []string

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"golang.org/x/tools/go/packages"
 
@@ -39,6 +40,10 @@ type Result struct {
 	Sites   []Site   // every matched construct, by file and position
 	Skipped []string // packages left alone, and why
 	Module  *packages.Module
+
+	// Load is the time spent loading and type-checking packages (the go
+	// command and go/packages), Rewrite the time spent rewriting them.
+	Load, Rewrite time.Duration
 }
 
 // An Error is a problem with the input. Its text is "file:line:col: message"
@@ -217,11 +222,14 @@ func Instrument(cfg Config, patterns ...string) (*Result, error) {
 	if rs == nil {
 		rs = rules.All
 	}
+	start := time.Now()
 	pkgs, err := load(cfg, loadMode, patterns)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{}
+	res := &Result{Load: time.Since(start)}
+	start = time.Now()
+	defer func() { res.Rewrite = time.Since(start) }()
 	gs, err := groups(pkgs, res)
 	if err != nil {
 		return nil, err

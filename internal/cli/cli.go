@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/rogpeppe/go-internal/diff"
 	"golang.org/x/tools/txtar"
@@ -123,6 +124,8 @@ func run(o *options, res *rewrite.Result, stdout, stderr io.Writer) int {
 		for _, s := range res.Skipped {
 			fmt.Fprintf(stderr, "asyncinstr: skipped %s\n", s)
 		}
+		fmt.Fprintf(stderr, "asyncinstr: %d sites, %d files to change; loading took %v, rewriting %v\n",
+			len(res.Sites), len(res.Changes), res.Load.Round(time.Millisecond), res.Rewrite.Round(time.Millisecond))
 	}
 	if o.explain {
 		for _, s := range res.Sites {
