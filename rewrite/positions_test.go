@@ -1,0 +1,172 @@
+package rewrite_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"golang.org/x/tools/txtar"
+
+	"github.com/asyncinstr/asyncinstr/rewrite"
+)
+
+// TestPositions instruments testdata/positions.txtar and checks that what
+// reports positions reports the original ones: runtime.Caller in a
+// goroutine and a timer, the traceback of a panic in a goroutine (the
+// panicking line and the go statement that created it), a compiler error
+// put on a known line, a vet report, and a coverage profile.
+func TestPositions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	ar, err := txtar.ParseFile("testdata/positions.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig := t.TempDir()
+	inst := t.TempDir()
+	var mainSrc []byte
+	for _, f := range ar.Files {
+		writeFile(t, filepath.Join(orig, f.Name), f.Data)
+		writeFile(t, filepath.Join(inst, f.Name), f.Data)
+		if f.Name == "main.go" {
+			mainSrc = f.Data
+		}
+	}
+	writeModule(t, orig)
+	writeModule(t, inst)
+	res, err := rewrite.Instrument(rewrite.Config{Dir: inst, Env: goEnv()}, "./...")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Changes) == 0 {
+		t.Fatal("nothing was instrumented")
+	}
+	for _, c := range res.Changes {
+		writeFile(t, c.Path, c.New)
+	}
+	at := markers(mainSrc)
+	mainPath := filepath.Join(inst, "main.go")
+
+	t.Run("runtime.Caller", func(t *testing.T) {
+		out := run(t, inst, false, "go", "run", ".")
+		for _, name := range []string{"worker", "literal", "timer"} {
+			want := fmt.Sprintf("%s %d\n", name, at[name])
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+	})
+
+	t.Run("panic", func(t *testing.T) {
+		out := run(t, inst, true, "go", "run", ".", "panic")
+		for _, want := range []string{
+			fmt.Sprintf("%s:%d", mainPath, at["panic"]),
+			fmt.Sprintf("created by main.main in goroutine 1\n\t%s:%d", mainPath, at["go-crash"]),
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("traceback lacks %q:\n%s", want, out)
+			}
+		}
+	})
+
+	t.Run("compiler error", func(t *testing.T) {
+		// The same error on the same line of the original and of the
+		// instrumented file must be reported at the same line and column.
+		errAt := func(dir string) string {
+			path := filepath.Join(dir, "main.go")
+			src, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bad := bytes.Replace(src, []byte("var broken = 0"), []byte("var broken int = \"x\""), 1)
+			writeFile(t, path, bad)
+			defer writeFile(t, path, src)
+			out := run(t, dir, true, "go", "build", "-o", os.DevNull, ".")
+			m := regexp.MustCompile(`main\.go:(\d+:\d+): `).FindStringSubmatch(out)
+			if m == nil {
+				t.Fatalf("no error position in:\n%s", out)
+			}
+			return m[1]
+		}
+		want := fmt.Sprintf("%d:", at["break"])
+		o, i := errAt(orig), errAt(inst)
+		if o != i || !strings.HasPrefix(i, want) {
+			t.Errorf("compiler error at %s in the instrumented file, %s in the original (marked line %d)", i, o, at["break"])
+		}
+	})
+
+	t.Run("vet", func(t *testing.T) {
+		re := regexp.MustCompile(`main\.go:(\d+:\d+): (.*)`)
+		o := re.FindStringSubmatch(run(t, orig, true, "go", "vet", "."))
+		i := re.FindStringSubmatch(run(t, inst, true, "go", "vet", "."))
+		if o == nil || i == nil {
+			t.Fatalf("vet reported nothing: %v %v", o, i)
+		}
+		if o[1] != i[1] || o[2] != i[2] || !strings.HasPrefix(i[1], fmt.Sprintf("%d:", at["vet"])) {
+			t.Errorf("vet: instrumented %q, original %q", i[0], o[0])
+		}
+	})
+
+	t.Run("coverage", func(t *testing.T) {
+		// Every block of the original profile is in the instrumented
+		// one, on the same lines with the same statement count and
+		// hit count; blocks may start or end at other columns only on
+		// a rewritten line.
+		profile := func(dir string) []string {
+			p := filepath.Join(dir, "cover.out")
+			run(t, dir, false, "go", "test", "-vet=off", "-coverprofile="+p, ".")
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var blocks []string
+			re := regexp.MustCompile(`^.*/main\.go:(\d+)\.\d+,(\d+)\.\d+ (\d+) (\d+)$`)
+			sc := bufio.NewScanner(bytes.NewReader(data))
+			for sc.Scan() {
+				if m := re.FindStringSubmatch(sc.Text()); m != nil {
+					blocks = append(blocks, strings.Join(m[1:], " "))
+				}
+			}
+			sort.Strings(blocks)
+			return blocks
+		}
+		o, i := profile(orig), profile(inst)
+		if len(o) == 0 || strings.Join(o, "\n") != strings.Join(i, "\n") {
+			t.Errorf("coverage blocks (start end statements count) differ:\noriginal:\n%s\ninstrumented:\n%s",
+				strings.Join(o, "\n"), strings.Join(i, "\n"))
+		}
+	})
+}
+
+// markers maps each "// at:NAME" comment to its line.
+func markers(src []byte) map[string]int {
+	at := map[string]int{}
+	for i, line := range strings.Split(string(src), "\n") {
+		if _, name, ok := strings.Cut(line, "// at:"); ok {
+			at[strings.TrimSpace(name)] = i + 1
+		}
+	}
+	return at
+}
+
+// run runs a command in dir and returns its combined output; fail says
+// whether the command is expected to fail.
+func run(t *testing.T, dir string, fail bool, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = goEnv()
+	out, err := cmd.CombinedOutput()
+	if (err != nil) != fail {
+		t.Fatalf("%s %s: err = %v, want failure %v\n%s", name, strings.Join(args, " "), err, fail, out)
+	}
+	return string(out)
+}
