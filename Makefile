@@ -27,8 +27,14 @@ lint: ## gofmt and go vet
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
 
-demo: ## run the bundled example and print its event tree
-	$(GO) run ./examples/hooktree
+# demo is the main job end to end: asyncinstr writes an instrumented copy
+# of this module (the sources stay untouched), and the copy's example runs.
+DEMO_DIR  ?= $${TMPDIR:-/tmp}/asyncinstr-demo
+
+demo: ## instrument the bundled example with asyncinstr and run it: its event tree
+	rm -rf $(DEMO_DIR)
+	$(GO) run ./cmd/asyncinstr -o $(DEMO_DIR) ./examples/hooktree
+	cd $(DEMO_DIR) && $(GO) run ./examples/hooktree
 
 # go test -count N runs each sub-benchmark N times in a row, so a slow spell
 # on a noisy machine lands on one mode. bench runs the test binary COUNT
