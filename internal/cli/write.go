@@ -103,7 +103,10 @@ func writeAll(changes []rewrite.Change) (err error) {
 			}
 			mode = fi.Mode().Perm()
 			// Renaming over a read-only file would succeed; refuse, as an
-			// editor would.
+			// editor would, also when running as root.
+			if mode&0o222 == 0 {
+				return fmt.Errorf("%s is read-only (mode %v)", rel(c.Path), mode)
+			}
 			f, err := os.OpenFile(c.Path, os.O_WRONLY, 0)
 			if err != nil {
 				return fmt.Errorf("%s is not writable: %w", rel(c.Path), errors.Unwrap(err))
