@@ -1,8 +1,29 @@
-// Package rewrite applies asyncinstr's rules to Go packages: it loads them
-// with golang.org/x/tools/go/packages, rewrites the constructs that the
-// rules select into calls of the runtime package hooksrt, and prints
-// gofmt-clean code whose positions are those of the original source.
+// Package rewrite applies asyncinstr's rules to Go packages: it loads them,
+// with their test files, through golang.org/x/tools/go/packages, rewrites
+// the constructs that the rules select with github.com/dave/dst, and
+// returns the changes as data. It writes nothing itself; the command
+// decides where the changes go.
 //
-// The engine is being built; this package currently holds only its
-// documentation.
+// Instrument rewrites and Strip undoes. A rewritten file gains no import and
+// no line: everything it calls is declared, under names that start with
+// _asyncinstr, in a companion file generated for its package
+// (zz_asyncinstr.go, or zz_asyncinstr_x_test.go for an external test
+// package), so every position in the file stays where it was. Strip works
+// on syntax alone, so it also serves files that no longer type-check, and
+// files of every build configuration.
+//
+// A go statement becomes a call of a generic function declared in the
+// companion, chosen by the shape of the called function (parameters,
+// variadic form, results):
+//
+//	go f(x, y)  =>  go _asyncinstrRun2(f, x, y, _asyncinstrGo(&_asyncinstrSites[0]))
+//
+// When an argument is converted implicitly (a value passed as an
+// interface, say), type inference cannot see through the conversion, and
+// the Wrap form takes its types from f alone:
+//
+//	go f(x, y)  =>  go _asyncinstrWrap2(f)(x, y, _asyncinstrGo(&_asyncinstrSites[0]))
+//
+// Calls matched by a rule go through the runtime function it names
+// (rules.Func): see package rules for the table.
 package rewrite

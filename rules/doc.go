@@ -1,10 +1,13 @@
 // Package rules says which Go constructs become asynchronous resources and
-// what the rewriter emits for each: go statements, sync.WaitGroup.Go and
-// errgroup, time.AfterFunc and timers, context.AfterFunc, channel handoffs,
-// net and net/http calls, and user-declared async APIs. The contract is
-// section 4 of SEMANTICS.md; the runtime entry points each rule targets are
-// documented in package hooksrt.
+// what the rewriter emits for each. A Rule is a value: a name, a sentence of
+// documentation, what it matches (go statements, or calls of functions and
+// methods identified by their resolved object, never by the name they are
+// written with) and the form of the rewritten call. All is the ordered
+// table; asyncinstr -rules selects from it, and -strip undoes each form
+// from the same table.
 //
-// The rule table is being built; this package currently holds only its
-// documentation.
+// This version's rules cover SEMANTICS.md section 4 for go statements,
+// sync.WaitGroup.Go, errgroup's Go and TryGo, time.AfterFunc with
+// (*time.Timer).Stop and Reset, and context.AfterFunc. The runtime entry
+// points each rule targets are documented in package hooksrt.
 package rules
