@@ -1,0 +1,125 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/asyncinstr/asyncinstr/internal/cli"
+)
+
+// TestMain lets the test binary act as the asyncinstr command: testscript
+// puts a program of that name on $PATH that re-executes this binary, which
+// then runs the same entry point as main.go.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"asyncinstr": func() { os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScript runs the command-line tests in testdata/script, one txtar
+// archive per topic. Scripts call the tool as `exec asyncinstr ...` and the
+// go command as `exec go ...`.
+//
+// Besides what testscript sets, scripts see:
+//
+//	RUNTIME      the absolute directory of this checkout's runtime module,
+//	             which -w and -o make instrumented modules require
+//	HOME, GOPATH, GOMODCACHE, GOCACHE, GOPROXY
+//	             as `go env` reports them here, so that the go command
+//	             shares the caches and needs no network
+//	GOFLAGS=-mod=mod, GOSUMDB=off, GONOSUMDB, GOWORK=off, GOTOOLCHAIN=local
+//	             so that no setting of the caller's changes how modules load
+//
+// and these commands and conditions:
+//
+//	checkmode PERM FILE...  each FILE has the permission bits PERM (octal)
+//	[root]                  the tests run as root, who can write read-only files
+func TestScript(t *testing.T) {
+	runtimeDir, err := filepath.Abs(filepath.Join("..", "..", "runtime"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(runtimeDir, "go.mod")); err != nil {
+		t.Fatalf("cannot find the runtime module: %v", err)
+	}
+	goEnv := goEnv(t, "GOPATH", "GOMODCACHE", "GOCACHE", "GOPROXY", "GONOSUMDB")
+	home, err := os.UserHomeDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("testdata", "script"),
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("RUNTIME", runtimeDir)
+			env.Setenv("HOME", home)
+			for k, v := range goEnv {
+				env.Setenv(k, v)
+			}
+			env.Setenv("GOFLAGS", "-mod=mod")
+			env.Setenv("GOSUMDB", "off")
+			env.Setenv("GOWORK", "off")
+			env.Setenv("GOTOOLCHAIN", "local")
+			// The tool finds the runtime from its own source location;
+			// a value inherited from the caller would hide that.
+			env.Setenv("ASYNCINSTR_RUNTIME", "")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"checkmode": checkMode,
+		},
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "root":
+				return os.Geteuid() == 0, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+	})
+}
+
+// goEnv returns the values of the named go environment variables.
+func goEnv(t *testing.T, names ...string) map[string]string {
+	t.Helper()
+	out, err := exec.Command("go", append([]string{"env", "-json"}, names...)...).Output()
+	if err != nil {
+		t.Fatalf("go env: %v", err)
+	}
+	env := map[string]string{}
+	if err := json.Unmarshal(out, &env); err != nil {
+		t.Fatalf("go env: %v", err)
+	}
+	return env
+}
+
+// checkMode implements `checkmode PERM FILE...`: each file's permission bits
+// must be PERM, an octal number. It reports nothing on a system without Unix
+// permissions; scripts guard it with [unix].
+func checkMode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: checkmode PERM FILE...")
+	}
+	want, err := strconv.ParseUint(args[0], 8, 32)
+	if err != nil {
+		ts.Fatalf("checkmode: bad mode %q: %v", args[0], err)
+	}
+	for _, file := range args[1:] {
+		fi, err := os.Stat(ts.MkAbs(file))
+		ts.Check(err)
+		got := fi.Mode().Perm()
+		switch {
+		case neg && got == os.FileMode(want):
+			ts.Fatalf("%s has mode %#o, want any other", file, got)
+		case !neg && got != os.FileMode(want):
+			ts.Fatalf("%s has mode %#o, want %#o", file, got, want)
+		}
+	}
+}
