@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -39,6 +40,10 @@ func TestMain(m *testing.M) {
 //
 // and these commands and conditions:
 //
+//	exitcode N PROG ARGS... runs PROG as exec does and requires that it
+//	                        exit with status N; `! exec` accepts any failure,
+//	                        and asyncinstr's 1 (changes found) and 2 (error)
+//	                        mean different things
 //	checkmode PERM FILE...  each FILE has the permission bits PERM (octal)
 //	[root]                  the tests run as root, who can write read-only files
 func TestScript(t *testing.T) {
@@ -74,6 +79,7 @@ func TestScript(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exitcode":  exitCode,
 			"checkmode": checkMode,
 		},
 		Condition: func(cond string) (bool, error) {
@@ -121,5 +127,32 @@ func checkMode(ts *testscript.TestScript, neg bool, args []string) {
 		case !neg && got != os.FileMode(want):
 			ts.Fatalf("%s has mode %#o, want %#o", file, got, want)
 		}
+	}
+}
+
+// exitCode implements `exitcode N PROG ARGS...`: it runs PROG with ARGS,
+// keeping its stdout and stderr for the commands that follow, and fails
+// unless PROG exits with status N.
+func exitCode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! exitcode")
+	}
+	if len(args) < 2 {
+		ts.Fatalf("usage: exitcode N PROG ARGS...")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exitcode: bad status %q", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("exitcode: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
 	}
 }

@@ -1,0 +1,64 @@
+package rewrite
+
+import (
+	"sort"
+	"testing"
+)
+
+// allShapes returns every shape the rewriter can emit.
+func allShapes() []goShape {
+	var shapes []goShape
+	for p := 0; p <= maxParams; p++ {
+		for r := 0; r <= maxResults; r++ {
+			for _, kind := range []string{"", "S", "V"} {
+				if kind != "" && p == 0 {
+					continue
+				}
+				for _, wrap := range []bool{false, true} {
+					shapes = append(shapes, goShape{params: p, results: r, kind: kind, wrap: wrap})
+				}
+			}
+		}
+	}
+	return shapes
+}
+
+func TestShapeNames(t *testing.T) {
+	for _, s := range allShapes() {
+		got, ok := parseShape(s.name())
+		if !ok || got != s {
+			t.Errorf("parseShape(%q) = %+v, %v; want %+v", s.name(), got, ok, s)
+		}
+	}
+	for _, bad := range []string{"_asyncinstrRun", "_asyncinstrRun9", "_asyncinstrRun0S", "_asyncinstrRun1R5", "_asyncinstrRun1X", "_asyncinstrGo", "Run1"} {
+		if s, ok := parseShape(bad); ok {
+			t.Errorf("parseShape(%q) = %+v, want no shape", bad, s)
+		}
+	}
+}
+
+// TestCompanionCompiles generates a companion that declares every helper
+// the rewriter can use, and type-checks it.
+func TestCompanionCompiles(t *testing.T) {
+	var helpers []string
+	for _, s := range allShapes() {
+		helpers = append(helpers, s.name())
+	}
+	for h := range builtinHelpers {
+		helpers = append(helpers, h)
+	}
+	helpers = append(helpers, goHelper, helperFor("AfterFunc"), helperFor("StopTimer"), helperFor("ResetTimer"),
+		helperFor("GoFunc"), helperFor("GoFuncErr"), helperFor("TryGo"), helperFor("ContextAfterFunc"))
+	sort.Strings(helpers)
+	src, err := companion("main", helpers, []siteEntry{{File: "main.go", Line: 3, Func: "main.f"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := typeCheck(fuzzImporter(t), map[string][]byte{companionName: src}); err != nil {
+		t.Fatalf("companion does not compile: %v\n%s", err, src)
+	}
+	sites, err := readSites(companionName, src)
+	if err != nil || len(sites) != 1 || sites[0] != (siteEntry{File: "main.go", Line: 3, Func: "main.f"}) {
+		t.Errorf("readSites = %v, %v", sites, err)
+	}
+}
