@@ -170,3 +170,32 @@ func run(t *testing.T, dir string, fail bool, name string, args ...string) strin
 	}
 	return string(out)
 }
+
+// TestUnrecoveredPanic checks that a goroutine that dies of a panic still
+// reports after and destroy, before the program exits.
+func TestUnrecoveredPanic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	ar, err := txtar.ParseFile("testdata/panic.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, f := range ar.Files {
+		writeFile(t, filepath.Join(dir, f.Name), f.Data)
+	}
+	writeModule(t, dir)
+	res, err := rewrite.Instrument(rewrite.Config{Dir: dir, Env: goEnv()}, "./...")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Changes {
+		writeFile(t, c.Path, c.New)
+	}
+	out := run(t, dir, true, "go", "run", ".")
+	want := "init GOROUTINE\nbefore\nafter\ndestroy\npanic: unrecovered"
+	if !strings.Contains(out, want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
+	}
+}
