@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,7 +44,6 @@ func TestMain(m *testing.M) {
 //	                        and asyncinstr's 1 (changes found) and 2 (error)
 //	                        mean different things
 //	checkmode PERM FILE...  each FILE has the permission bits PERM (octal)
-//	[root]                  the tests run as root, who can write read-only files
 func TestScript(t *testing.T) {
 	runtimeDir, err := filepath.Abs(filepath.Join("..", "..", "runtime"))
 	if err != nil {
@@ -81,13 +79,6 @@ func TestScript(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exitcode":  exitCode,
 			"checkmode": checkMode,
-		},
-		Condition: func(cond string) (bool, error) {
-			switch cond {
-			case "root":
-				return os.Geteuid() == 0, nil
-			}
-			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 	})
 }

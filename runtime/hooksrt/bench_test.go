@@ -116,17 +116,29 @@ func signal(done chan<- struct{}) { done <- struct{}{} }
 //
 // against the rewriter's shape of the same go statement:
 //
-//	go func(f func(chan<- struct{}), c chan<- struct{}, t *hooksrt.Task) {
-//		t.Begin()
-//		defer t.End()
-//		f(c)
-//	}(signal, done, hooksrt.Go(&site))
+//	go _asyncinstrRun1(signal, done, _asyncinstrGo(&_asyncinstrSites[0]))
 //
-// The join is the receive, as in the program being instrumented; the
+// with the two helpers declared as the companion file declares them (run1
+// and goTask below). The join is the receive, as in the program being instrumented; the
 // spawned goroutine's after and destroy run after it signalled, so on more
 // than one core part of End overlaps the next iteration.
 // BenchmarkWaitGroupGo measures the variant whose join waits for End.
 func BenchmarkSpawnJoin(b *testing.B) {
+	benchmarkSpawnJoin(b)
+}
+
+// goTask and run1 are what asyncinstr declares in a package's companion
+// file (as _asyncinstrGo and _asyncinstrRun1) and calls for go f(x): the
+// rewritten statement is go run1(f, x, goTask(&site)).
+var goTask = hooksrt.Go
+
+func run1[A0 any](f func(A0), a0 A0, t *hooksrt.Task) {
+	t.Begin()
+	defer t.End()
+	f(a0)
+}
+
+func benchmarkSpawnJoin(b *testing.B) {
 	b.Run("mode="+modePlain, func(b *testing.B) {
 		setMode(b, modePlain)
 		done := make(chan struct{})
@@ -140,11 +152,7 @@ func BenchmarkSpawnJoin(b *testing.B) {
 			setMode(b, m)
 			done := make(chan struct{})
 			for b.Loop() {
-				go func(f func(chan<- struct{}), c chan<- struct{}, t *hooksrt.Task) {
-					t.Begin()
-					defer t.End()
-					f(c)
-				}(signal, done, hooksrt.Go(&siteGo))
+				go run1(signal, done, goTask(&siteGo))
 				<-done
 			}
 		})
