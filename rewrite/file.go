@@ -262,6 +262,16 @@ func (w *walker) goStmt(g *ast.GoStmt) {
 	case "S":
 		dcall.Ellipsis = false
 		w.appendArg(dcall, task)
+		// The layout after "..." (a line break before the closing
+		// parenthesis, say) now follows the task.
+		for _, d := range dcall.Decs.Ellipsis {
+			if d == "\n" {
+				task.Decorations().After = dst.NewLine
+			} else {
+				task.Decorations().End = append(task.Decorations().End, d)
+			}
+		}
+		dcall.Decs.Ellipsis = nil
 	default:
 		w.appendArg(dcall, task)
 	}

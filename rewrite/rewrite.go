@@ -9,7 +9,9 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -100,7 +102,7 @@ func load(cfg Config, mode packages.LoadMode, patterns []string) ([]*packages.Pa
 	var errs Errors
 	seen := map[string]bool{}
 	packages.Visit(pkgs, nil, func(p *packages.Package) {
-		for _, e := range p.Errors {
+		for _, e := range usefulErrors(p.Errors) {
 			if k := e.Pos + e.Msg; !seen[k] {
 				seen[k] = true
 				errs = append(errs, &Error{Pos: e.Pos, Msg: e.Msg})
@@ -111,9 +113,43 @@ func load(cfg Config, mode packages.LoadMode, patterns []string) ([]*packages.Pa
 		return nil, errs
 	}
 	if len(pkgs) == 0 {
-		return nil, Errors{{Msg: fmt.Sprintf("no packages match %s", strings.Join(patterns, " "))}}
+		return nil, noPackages(cfg, patterns)
 	}
 	return pkgs, nil
+}
+
+// noPackages explains why patterns matched nothing. go/packages does not
+// pass on the go command's complaint about a missing go.mod, so ask it.
+func noPackages(cfg Config, patterns []string) error {
+	cmd := exec.Command("go", "env", "GOMOD")
+	cmd.Dir, cmd.Env = cfg.Dir, cfg.Env
+	if out, err := cmd.Output(); err == nil {
+		if gomod := strings.TrimSpace(string(out)); gomod == "" || gomod == os.DevNull {
+			return Errors{{Msg: loadError(errors.New("go.mod file not found"))}}
+		}
+	}
+	return Errors{{Msg: fmt.Sprintf("no packages match %s", strings.Join(patterns, " "))}}
+}
+
+// usefulErrors drops the echoes among a package's errors: the go
+// command's own report of the compile errors ("# pkg" followed by the
+// compiler's messages) when the parser or type checker reports them too,
+// and type errors that follow from syntax errors.
+func usefulErrors(errs []packages.Error) []packages.Error {
+	kinds := map[packages.ErrorKind]bool{}
+	for _, e := range errs {
+		kinds[e.Kind] = true
+	}
+	var out []packages.Error
+	for _, e := range errs {
+		switch {
+		case e.Kind == packages.ListError && strings.HasPrefix(e.Msg, "# ") && (kinds[packages.ParseError] || kinds[packages.TypeError]):
+		case e.Kind == packages.TypeError && kinds[packages.ParseError]:
+		default:
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // loadError rewords the go command's failures that users meet most.
@@ -149,7 +185,7 @@ func groups(pkgs []*packages.Package, res *Result) ([]*group, error) {
 	var order []string
 	for _, p := range pkgs {
 		if reason := skipPackage(p); reason != "" {
-			if !strings.HasSuffix(p.PkgPath, ".test") {
+			if !strings.HasSuffix(p.PkgPath, ".test") && !slices.Contains(res.Skipped, p.PkgPath+": "+reason) {
 				res.Skipped = append(res.Skipped, p.PkgPath+": "+reason)
 			}
 			continue

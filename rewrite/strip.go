@@ -48,7 +48,7 @@ func Strip(cfg Config, patterns ...string) (*Result, error) {
 		dirs[packageDir(p)] = true
 	}
 	if len(dirs) == 0 {
-		return nil, Errors{{Msg: fmt.Sprintf("no packages to strip match %s", strings.Join(patterns, " "))}}
+		return nil, noPackages(cfg, patterns)
 	}
 	var sorted []string
 	for d := range dirs {
@@ -175,10 +175,24 @@ func unGo(call *dst.CallExpr) bool {
 		call.Args = append(call.Args[:i:i], call.Args[i+1:]...)
 	} else {
 		removeLastArg(call)
-		call.Ellipsis = shape.kind == "S"
+		if shape.kind == "S" {
+			restoreEllipsis(call)
+		}
 	}
 	call.Fun, call.Args = call.Args[0], call.Args[1:]
 	return true
+}
+
+// restoreEllipsis puts back the "..." of a spread call, with the layout
+// that followed it, which the rewrite had given to the task argument.
+func restoreEllipsis(call *dst.CallExpr) {
+	call.Ellipsis = true
+	last := call.Args[len(call.Args)-1].Decorations()
+	call.Decs.Ellipsis = append(call.Decs.Ellipsis, last.End...)
+	if last.After == dst.NewLine {
+		call.Decs.Ellipsis = append(call.Decs.Ellipsis, "\n")
+	}
+	last.After, last.End = dst.None, nil
 }
 
 // unWrap undoes go _asyncinstrWrapN(f)(args..., task).
@@ -196,7 +210,9 @@ func unWrap(call, inner *dst.CallExpr) bool {
 		call.Args = append(call.Args[:i:i], call.Args[i+1:]...)
 	} else {
 		removeLastArg(call)
-		call.Ellipsis = shape.kind == "S"
+		if shape.kind == "S" {
+			restoreEllipsis(call)
+		}
 	}
 	call.Fun = inner.Args[0]
 	return true
@@ -242,7 +258,12 @@ func unCall(call *dst.CallExpr) dst.Expr {
 		if u, ok := recv.(*dst.UnaryExpr); ok && u.Op == token.AND {
 			recv = u.X
 		}
-		call.Fun = &dst.SelectorExpr{X: recv, Sel: dst.NewIdent(f.Name)}
+		sel := &dst.SelectorExpr{X: recv, Sel: dst.NewIdent(f.Name)}
+		// A line break after the receiver argument belongs after the
+		// method's opening parenthesis again.
+		r := recv.Decorations()
+		sel.Decs.After, sel.Decs.End, r.After, r.End = r.After, r.End, dst.None, nil
+		call.Fun = sel
 		call.Args = call.Args[1:]
 		return call
 	}

@@ -33,11 +33,11 @@ func TestMain(m *testing.M) {
 //	             which -w and -o make instrumented modules require
 //	HOME, GOPATH, GOMODCACHE, GOCACHE, GOPROXY
 //	             as `go env` reports them here, so that the go command
-//	             shares the caches and needs no network
+//	             shares the caches (and needs no network for what they hold)
 //	GOFLAGS=-mod=mod, GOSUMDB=off, GONOSUMDB, GOWORK=off, GOTOOLCHAIN=local
 //	             so that no setting of the caller's changes how modules load
 //
-// and these commands and conditions:
+// and these commands:
 //
 //	exitcode N PROG ARGS... runs PROG as exec does and requires that it
 //	                        exit with status N; `! exec` accepts any failure,
@@ -98,8 +98,8 @@ func goEnv(t *testing.T, names ...string) map[string]string {
 }
 
 // checkMode implements `checkmode PERM FILE...`: each file's permission bits
-// must be PERM, an octal number. It reports nothing on a system without Unix
-// permissions; scripts guard it with [unix].
+// must be PERM, an octal number. Permissions are Unix ones: scripts guard
+// the command with [unix].
 func checkMode(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 2 {
 		ts.Fatalf("usage: checkmode PERM FILE...")

@@ -2,6 +2,7 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -51,7 +52,10 @@ type options struct {
 // and failures.
 func Main(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("asyncinstr", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// The flag package prints the usage itself when asked for help or
+	// given a bad flag; keep it, and decide where it goes after Parse.
+	var parseOut bytes.Buffer
+	fs.SetOutput(&parseOut)
 	var o options
 	version := fs.Bool("version", false, "print the version and exit")
 	fs.BoolVar(&o.list, "l", false, "list the files that would change; exit 1 if any would")
@@ -73,10 +77,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
-			fs.SetOutput(stdout)
-			fs.Usage()
+			stdout.Write(parseOut.Bytes())
 			return exitOK
 		}
+		stderr.Write(parseOut.Bytes())
 		return exitError
 	}
 	if *version {
