@@ -42,9 +42,6 @@ type fileInput struct {
 	fset *token.FileSet
 	file *ast.File
 	info *types.Info
-	src  []byte
-	// siteFile is the file name recorded in hooksrt.Site values.
-	siteFile string
 	// firstSite is the number of the file's first new site: sites are
 	// numbered across the package, in the companion file's table.
 	firstSite int

@@ -115,7 +115,7 @@ func FuzzRoundTrip(f *testing.F) {
 			return // not a valid program: nothing to instrument
 		}
 		file := files["main.go"]
-		fr, err := rewriteFile(fileInput{fset: fset, file: file, info: info, src: src, siteFile: "main.go"}, rules.All)
+		fr, err := rewriteFile(fileInput{fset: fset, file: file, info: info}, rules.All)
 		if err != nil {
 			t.Fatalf("instrument: %v", err)
 		}
@@ -144,7 +144,7 @@ func FuzzRoundTrip(f *testing.F) {
 		if err != nil {
 			t.Fatalf("instrumented file does not type-check: %v\n%s\n%s", err, fr.out, comp)
 		}
-		fr2, err := rewriteFile(fileInput{fset: fset2, file: files2["main.go"], info: info2, src: fr.out, siteFile: "main.go", firstSite: len(sites)}, rules.All)
+		fr2, err := rewriteFile(fileInput{fset: fset2, file: files2["main.go"], info: info2, firstSite: len(sites)}, rules.All)
 		if err != nil {
 			t.Fatalf("instrument again: %v", err)
 		}

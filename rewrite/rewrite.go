@@ -180,7 +180,7 @@ type groupFile struct {
 
 // groups sorts loaded packages into groups, leaving out what must never be
 // rewritten.
-func groups(pkgs []*packages.Package, res *Result) ([]*group, error) {
+func groups(pkgs []*packages.Package, res *Result) []*group {
 	byKey := map[string]*group{}
 	var order []string
 	for _, p := range pkgs {
@@ -221,7 +221,7 @@ func groups(pkgs []*packages.Package, res *Result) ([]*group, error) {
 	for _, k := range order {
 		gs = append(gs, byKey[k])
 	}
-	return gs, nil
+	return gs
 }
 
 // skipPackage says why a package must not be rewritten, or "".
@@ -266,10 +266,7 @@ func Instrument(cfg Config, patterns ...string) (*Result, error) {
 	res := &Result{Load: time.Since(start)}
 	start = time.Now()
 	defer func() { res.Rewrite = time.Since(start) }()
-	gs, err := groups(pkgs, res)
-	if err != nil {
-		return nil, err
-	}
+	gs := groups(pkgs, res)
 	var errs Errors
 	for _, g := range gs {
 		errs = append(errs, checkUnloaded(g)...)
@@ -330,8 +327,6 @@ func instrumentGroup(g *group, rs []*rules.Rule, res *Result) error {
 			fset:      gf.pkg.Fset,
 			file:      gf.file,
 			info:      gf.pkg.TypesInfo,
-			src:       src,
-			siteFile:  siteFileName(g.module, path),
 			firstSite: len(sites),
 		}, rs)
 		if err != nil {
