@@ -1,3 +1,3 @@
 module github.com/asyncinstr/asyncinstr/runtime
 
-go 1.25
+go 1.21

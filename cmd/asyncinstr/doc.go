@@ -80,9 +80,11 @@ Where the rewritten code needs the runtime, -w and -o make the module
 require github.com/asyncinstr/asyncinstr/runtime, and say so. A local build
 of asyncinstr adds a replace directive pointing at the runtime directory of
 its own checkout (or at $ASYNCINSTR_RUNTIME); a released one requires the
-matching version. The runtime module needs Go 1.25, so a module that
-declares an older go version is raised to 1.25. -strip leaves go.mod alone
-and says how to drop the requirement.
+matching version. The runtime module declares go 1.21 (its files need a Go
+1.25 toolchain), so a module that declares an older go version is raised
+to 1.21, with a "godebug default=" line that keeps the GODEBUG settings of
+its old version. -strip leaves go.mod alone and says how to drop the
+requirement.
 
 # Errors
 

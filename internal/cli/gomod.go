@@ -17,14 +17,18 @@ import (
 )
 
 // runtimeGo is the go version that the runtime module declares; a module
-// that requires the runtime must declare at least this one.
-const runtimeGo = "1.25"
+// that requires the runtime must declare at least this one. The runtime
+// keeps it low (its files ask for a Go 1.25 toolchain with build
+// constraints instead), so that requiring it rarely raises a module's
+// version, and never past the change of loop variable semantics in 1.22.
+const runtimeGo = "1.21"
 
 // goMod is the part of `go mod edit -json` that asyncinstr reads.
 type goMod struct {
 	Module  struct{ Path string }
 	Go      string
 	Require []struct{ Path, Version string }
+	Godebug []struct{ Key, Value string }
 	Replace []struct {
 		Old, New struct{ Path, Version string }
 	}
@@ -98,10 +102,25 @@ func planGoMod(root string) (*modChange, error) {
 		c.says = append(c.says, "added require "+rules.RuntimeModule+" v0.0.0 with replace => "+dir+" (this asyncinstr is a local build)")
 	}
 	if semver.Compare("v"+m.Go, "v"+runtimeGo) < 0 {
+		// A higher go version also changes the program's GODEBUG
+		// defaults (rand.Seed, say); keep those of the old version.
 		c.args = append(c.args, "-go="+runtimeGo)
 		c.says = append(c.says, "raised the go version from "+m.Go+" to "+runtimeGo+", which the runtime needs")
+		if !hasDefaultGodebug(m) {
+			c.args = append(c.args, "-godebug=default=go"+m.Go)
+			c.says = append(c.says, "added godebug default=go"+m.Go+" to keep the run-time behaviour of go "+m.Go)
+		}
 	}
 	return c, nil
+}
+
+func hasDefaultGodebug(m *goMod) bool {
+	for _, g := range m.Godebug {
+		if g.Key == "default" {
+			return true
+		}
+	}
+	return false
 }
 
 // toolVersion returns the module version this binary was built from, or ""

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package hooksrt_test
 
 // Conformance with Node's async_hooks: registration, enable/disable, errors

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 /*
 Package hooksrt is the runtime of asyncinstr: Node.js's async_hooks for Go.
 

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package hooksrt
 
 // ResetTracking switches tracking off again, so that benchmarks can measure

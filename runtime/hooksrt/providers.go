@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package hooksrt
 
 // providers lists the resource types that instrumented code and this

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 // Package hookstest checks that the events delivered to async hooks obey
 // the rules of Node's async_hooks, for use in tests. It is a Go port of
 // Node's own test harness: the ActivityCollector and sanityCheck of

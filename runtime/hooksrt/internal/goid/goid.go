@@ -1,3 +1,5 @@
+//go:build go1.25
+
 // Package goid reports the id of the calling goroutine.
 //
 // Go deliberately hides goroutine ids, so there are two ways to learn one.
