@@ -6,6 +6,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -42,6 +43,7 @@ type fileInput struct {
 	fset *token.FileSet
 	file *ast.File
 	info *types.Info
+	src  []byte // the file's bytes, which fset and file describe
 	// firstSite is the number of the file's first new site: sites are
 	// numbered across the package, in the companion file's table.
 	firstSite int
@@ -60,52 +62,152 @@ func rewriteFile(in fileInput, rs []*rules.Rule) (*fileResult, error) {
 	if hasDirective(in.file.Doc) || ignoredFile(in.file) {
 		return res, nil
 	}
+	// A first walk over the go/ast tree finds the sites; only a file that
+	// has something to rewrite pays for building its dst tree (most of
+	// the cost of a run), and is walked again to rewrite it.
+	ignored := ignoredLines(in.fset, in.file)
+	dry := &walker{in: in, rules: rs, res: res, ignored: ignored, changedDecls: map[int]bool{}}
+	dry.walk()
+	if !dry.changed {
+		return res, nil
+	}
+	if out, ok, err := rewriteFuncs(in, rs, ignored, dry.changedDecls); err != nil {
+		return nil, err
+	} else if ok {
+		res.out = out
+		return res, nil
+	}
+	out, err := rewriteWhole(in, rs, ignored)
+	if err != nil {
+		return nil, err
+	}
+	res.out = out
+	return res, nil
+}
+
+// rewriteWhole rewrites a file as one dst tree and prints it whole.
+func rewriteWhole(in fileInput, rs []*rules.Rule, ignored map[int]bool) ([]byte, error) {
 	dec := decorator.NewDecorator(in.fset)
 	df, err := dec.DecorateFile(in.file)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in.fset.Position(in.file.Pos()), err)
 	}
-	w := &walker{in: in, rules: rs, dec: dec, res: res, ignored: ignoredLines(in.fset, in.file)}
+	w := &walker{in: in, rules: rs, dec: dec, res: &fileResult{}, ignored: ignored}
 	w.walk()
-	if len(res.newSites) == 0 && !w.changed {
-		return res, nil
-	}
 	var buf bytes.Buffer
 	if err := decorator.Fprint(&buf, df); err != nil {
 		return nil, fmt.Errorf("%s: printing rewritten file: %w", in.fset.Position(in.file.Pos()).Filename, err)
 	}
-	res.out = buf.Bytes()
-	return res, nil
+	return buf.Bytes(), nil
+}
+
+// rewriteFuncs rewrites only the function declarations that hold sites:
+// each one becomes a dst tree of its own (a file holding that declaration
+// and its comments), is printed, and replaces the declaration's bytes in
+// the source. Decorating and printing whole files is most of the cost of a
+// run, and a large file usually has a site in few of its functions. A
+// function declaration is formatted the same alone as in its file: the
+// printer separates multi-line functions from their neighbours, and a
+// function always ends with a line that holds only "}". Where a site lies
+// outside a function declaration, it reports false, and the caller
+// rewrites the whole file.
+func rewriteFuncs(in fileInput, rs []*rules.Rule, ignored map[int]bool, changed map[int]bool) ([]byte, bool, error) {
+	var idx []int
+	for i := range changed {
+		fd, ok := in.file.Decls[i].(*ast.FuncDecl)
+		if !ok || in.fset.Position(fd.Pos()).Line == in.fset.Position(fd.End()).Line {
+			return nil, false, nil
+		}
+		idx = append(idx, i)
+	}
+	sort.Ints(idx)
+	tf := in.fset.File(in.file.Pos())
+	w := &walker{in: in, rules: rs, res: &fileResult{}, ignored: ignored, only: changed}
+	out := in.src
+	// From the last declaration to the first, so that offsets stay valid.
+	texts := make([][]byte, len(idx))
+	for k, i := range idx {
+		fd := in.file.Decls[i].(*ast.FuncDecl)
+		start := fd.Pos()
+		if fd.Doc != nil {
+			start = fd.Doc.Pos()
+		}
+		var comments []*ast.CommentGroup
+		for _, cg := range in.file.Comments {
+			if cg.Pos() >= start && cg.End() <= fd.End() {
+				comments = append(comments, cg)
+			}
+		}
+		one := &ast.File{Name: in.file.Name, Package: in.file.Package, Decls: []ast.Decl{fd}, Comments: comments}
+		w.dec = decorator.NewDecorator(in.fset)
+		df, err := w.dec.DecorateFile(one)
+		if err != nil {
+			return nil, false, fmt.Errorf("%s: %w", in.fset.Position(fd.Pos()), err)
+		}
+		w.walkDecl(i, fd)
+		var buf bytes.Buffer
+		if err := decorator.Fprint(&buf, df); err != nil {
+			return nil, false, fmt.Errorf("%s: printing rewritten function: %w", in.fset.Position(fd.Pos()), err)
+		}
+		// The printed file is the package clause, blank lines, and the
+		// declaration with its doc comment.
+		text := buf.Bytes()
+		nl := bytes.IndexByte(text, '\n')
+		texts[k] = bytes.TrimRight(bytes.TrimLeft(text[nl+1:], "\n"), "\n")
+	}
+	for k := len(idx) - 1; k >= 0; k-- {
+		fd := in.file.Decls[idx[k]].(*ast.FuncDecl)
+		start := fd.Pos()
+		if fd.Doc != nil {
+			start = fd.Doc.Pos()
+		}
+		from, to := tf.Offset(start), tf.Offset(fd.End())
+		out = append(append(append([]byte(nil), out[:from]...), texts[k]...), out[to:]...)
+	}
+	return out, true, nil
 }
 
 // walker finds the sites of one file and rewrites them in its dst tree.
 type walker struct {
-	in      fileInput
-	rules   []*rules.Rule
-	dec     *decorator.Decorator
-	res     *fileResult
-	ignored map[int]bool // lines whose statement or declaration is ignored
-	changed bool
-	fn      []string // enclosing function names, innermost last
+	in    fileInput
+	rules []*rules.Rule
+	dec   *decorator.Decorator // nil for a walk that only finds the sites
+	res   *fileResult
+	// decl is the index of the declaration being walked; changedDecls,
+	// when not nil, collects those that hold a rewrite, and only, when
+	// not nil, limits the walk to some.
+	decl         int
+	changedDecls map[int]bool
+	only         map[int]bool
+	ignored      map[int]bool // lines whose statement or declaration is ignored
+	changed      bool
+	fn           []string // enclosing function names, innermost last
 }
 
 func (w *walker) walk() {
-	for _, d := range w.in.file.Decls {
-		if w.isIgnored(d) {
-			continue
+	for i, d := range w.in.file.Decls {
+		if w.only == nil || w.only[i] {
+			w.walkDecl(i, d)
 		}
-		name := "init"
-		if fd, ok := d.(*ast.FuncDecl); ok {
-			if hasDirective(fd.Doc) {
-				continue
-			}
-			if obj, ok := w.in.info.Defs[fd.Name].(*types.Func); ok {
-				name = funcName(obj)
-			}
-		}
-		w.fn = append(w.fn[:0], name)
-		ast.Inspect(d, w.visit)
 	}
+}
+
+func (w *walker) walkDecl(i int, d ast.Decl) {
+	if w.isIgnored(d) {
+		return
+	}
+	name := "init"
+	if fd, ok := d.(*ast.FuncDecl); ok {
+		if hasDirective(fd.Doc) {
+			return
+		}
+		if obj, ok := w.in.info.Defs[fd.Name].(*types.Func); ok {
+			name = funcName(obj)
+		}
+	}
+	w.decl = i
+	w.fn = append(w.fn[:0], name)
+	ast.Inspect(d, w.visit)
 }
 
 func (w *walker) isIgnored(n ast.Node) bool {
@@ -152,6 +254,13 @@ func (w *walker) rule(match func(*rules.Rule) bool) *rules.Rule {
 	return nil
 }
 
+func (w *walker) markChanged() {
+	w.changed = true
+	if w.changedDecls != nil {
+		w.changedDecls[w.decl] = true
+	}
+}
+
 // record notes a construct that is not instrumented by this run: reason
 // says why, or is alreadyInstrumented.
 func (w *walker) record(pos token.Pos, rule, what, fn, reason string) {
@@ -168,7 +277,7 @@ func (w *walker) record(pos token.Pos, rule, what, fn, reason string) {
 // instrument notes a construct that this run rewrites and returns its site
 // number. Every rewrite marks the file changed.
 func (w *walker) instrument(pos token.Pos, rule, what, fn string) int {
-	w.changed = true
+	w.markChanged()
 	s := Site{Pos: w.in.fset.Position(pos), Rule: rule, What: what, Func: fn, Instrumented: true}
 	w.res.sites = append(w.res.sites, s)
 	w.res.newSites = append(w.res.newSites, s)
@@ -204,7 +313,6 @@ func (w *walker) goStmt(g *ast.GoStmt) {
 	fn := w.describeFunc(call.Fun)
 	skip := func(reason string) { w.record(g.Pos(), r.Name, what, fn, reason) }
 
-	dcall := w.dec.Dst.Nodes[call].(*dst.CallExpr)
 	if b, ok := w.in.info.Uses[calleeIdent(call.Fun)].(*types.Builtin); ok {
 		helper, reason := w.builtinHelper(b.Name(), call)
 		if reason != "" {
@@ -212,6 +320,10 @@ func (w *walker) goStmt(g *ast.GoStmt) {
 			return
 		}
 		n := w.instrument(g.Pos(), r.Name, what, b.Name())
+		if w.dec == nil {
+			return
+		}
+		dcall := w.dec.Dst.Nodes[call].(*dst.CallExpr)
 		dcall.Fun = dst.NewIdent(helper)
 		w.appendArg(dcall, w.goTask(n))
 		return
@@ -240,6 +352,10 @@ func (w *walker) goStmt(g *ast.GoStmt) {
 	}
 	shape.wrap = w.convertsArgs(call, sig)
 	n := w.instrument(g.Pos(), r.Name, what, fn)
+	if w.dec == nil {
+		return
+	}
+	dcall := w.dec.Dst.Nodes[call].(*dst.CallExpr)
 	task := w.goTask(n)
 	if shape.wrap {
 		dcall.Fun = &dst.CallExpr{Fun: dst.NewIdent(shape.name()), Args: []dst.Expr{dcall.Fun}}
@@ -384,7 +500,10 @@ func (w *walker) call(call *ast.CallExpr) {
 		return
 	}
 	what := match.String()
-	dcall := w.dec.Dst.Nodes[call].(*dst.CallExpr)
+	var dcall *dst.CallExpr
+	if w.dec != nil {
+		dcall = w.dec.Dst.Nodes[call].(*dst.CallExpr)
+	}
 	helper := dst.NewIdent(helperFor(match.Runtime))
 	switch match.Form {
 	case rules.WrapArg:
@@ -399,6 +518,9 @@ func (w *walker) call(call *ast.CallExpr) {
 			}
 		}
 		n := w.instrument(call.Pos(), rule.Name, what, desc)
+		if dcall == nil {
+			return
+		}
 		arg := dcall.Args[0]
 		wrapped := &dst.CallExpr{Fun: helper, Args: []dst.Expr{arg}}
 		// The wrapper takes over the argument's place in the layout.
@@ -416,6 +538,9 @@ func (w *walker) call(call *ast.CallExpr) {
 			return
 		}
 		n := w.instrument(call.Pos(), rule.Name, what, desc)
+		if dcall == nil {
+			return
+		}
 		dcall.Args = append([]dst.Expr{dcall.Fun}, dcall.Args...)
 		dcall.Fun = helper
 		w.appendArg(dcall, siteRef(n))
@@ -429,8 +554,11 @@ func (w *walker) call(call *ast.CallExpr) {
 			w.record(call.Pos(), rule.Name, what, "", "the method is promoted from an embedded field")
 			return
 		}
-		w.changed = true
+		w.markChanged()
 		w.res.sites = append(w.res.sites, Site{Pos: w.in.fset.Position(call.Pos()), Rule: rule.Name, What: what, Instrumented: true})
+		if dcall == nil {
+			return
+		}
 		dsel := w.dec.Dst.Nodes[sel].(*dst.SelectorExpr)
 		recv := dsel.X
 		if _, isPtr := w.in.info.TypeOf(sel.X).Underlying().(*types.Pointer); !isPtr {

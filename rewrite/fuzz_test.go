@@ -88,7 +88,8 @@ func typeCheck(imp types.Importer, srcs map[string][]byte) (*token.FileSet, map[
 }
 
 // FuzzRoundTrip checks, for any gofmt-formatted file that type-checks: the
-// instrumented file is gofmt-clean and, with its companion file, type-checks;
+// instrumented file is gofmt-clean, the same whether rewritten function by
+// function or whole, and, with its companion file, type-checks;
 // instrumenting it again changes nothing; and -strip gives back the exact
 // original bytes. The seeds are the golden cases' main.go files.
 func FuzzRoundTrip(f *testing.F) {
@@ -115,12 +116,21 @@ func FuzzRoundTrip(f *testing.F) {
 			return // not a valid program: nothing to instrument
 		}
 		file := files["main.go"]
-		fr, err := rewriteFile(fileInput{fset: fset, file: file, info: info}, rules.All)
+		fr, err := rewriteFile(fileInput{fset: fset, file: file, info: info, src: src}, rules.All)
 		if err != nil {
 			t.Fatalf("instrument: %v", err)
 		}
 		if fr.out == nil {
 			return
+		}
+		// Rewriting only the functions that hold sites gives the same
+		// bytes as rewriting and printing the whole file.
+		whole, err := rewriteWhole(fileInput{fset: fset, file: file, info: info, src: src}, rules.All, ignoredLines(fset, file))
+		if err != nil {
+			t.Fatalf("whole-file rewrite: %v", err)
+		}
+		if !bytes.Equal(whole, fr.out) {
+			t.Fatalf("function-by-function rewrite differs from whole-file rewrite:\n--- whole\n%s\n--- by function\n%s", whole, fr.out)
 		}
 		if formatted, err := format.Source(fr.out); err != nil || !bytes.Equal(formatted, fr.out) {
 			t.Fatalf("instrumented file is not gofmt-clean (%v):\n%s", err, fr.out)
@@ -144,7 +154,7 @@ func FuzzRoundTrip(f *testing.F) {
 		if err != nil {
 			t.Fatalf("instrumented file does not type-check: %v\n%s\n%s", err, fr.out, comp)
 		}
-		fr2, err := rewriteFile(fileInput{fset: fset2, file: files2["main.go"], info: info2, firstSite: len(sites)}, rules.All)
+		fr2, err := rewriteFile(fileInput{fset: fset2, file: files2["main.go"], info: info2, src: fr.out, firstSite: len(sites)}, rules.All)
 		if err != nil {
 			t.Fatalf("instrument again: %v", err)
 		}

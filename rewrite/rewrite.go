@@ -327,6 +327,7 @@ func instrumentGroup(g *group, rs []*rules.Rule, res *Result) error {
 			fset:      gf.pkg.Fset,
 			file:      gf.file,
 			info:      gf.pkg.TypesInfo,
+			src:       src,
 			firstSite: len(sites),
 		}, rs)
 		if err != nil {
