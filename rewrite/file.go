@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"go/ast"
+	"go/parser"
 	"go/token"
 	"go/types"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -124,23 +126,25 @@ func rewriteFuncs(in fileInput, rs []*rules.Rule, ignored map[int]bool, changed 
 	tf := in.fset.File(in.file.Pos())
 	w := &walker{in: in, rules: rs, res: &fileResult{}, ignored: ignored, only: changed}
 	out := in.src
-	// From the last declaration to the first, so that offsets stay valid.
 	texts := make([][]byte, len(idx))
 	for k, i := range idx {
 		fd := in.file.Decls[i].(*ast.FuncDecl)
-		start := fd.Pos()
-		if fd.Doc != nil {
-			start = fd.Doc.Pos()
+		from, to := funcSpan(tf, fd)
+		// The declaration is parsed again on its own, so that dst
+		// decorates only its bytes (it walks the whole file of the nodes
+		// it is given, byte by byte); the two trees have the same shape,
+		// which maps the type-checked nodes onto the decorated ones.
+		head := "package " + in.file.Name.Name + "\n\n"
+		sfset := token.NewFileSet()
+		sf, err := parser.ParseFile(sfset, tf.Name(), head+string(in.src[from:to]), parser.ParseComments)
+		if err != nil || len(sf.Decls) != 1 {
+			return nil, false, nil
 		}
-		var comments []*ast.CommentGroup
-		for _, cg := range in.file.Comments {
-			if cg.Pos() >= start && cg.End() <= fd.End() {
-				comments = append(comments, cg)
-			}
+		if w.alias = sameShape(fd, sf.Decls[0]); w.alias == nil {
+			return nil, false, nil
 		}
-		one := &ast.File{Name: in.file.Name, Package: in.file.Package, Decls: []ast.Decl{fd}, Comments: comments}
-		w.dec = decorator.NewDecorator(in.fset)
-		df, err := w.dec.DecorateFile(one)
+		w.dec = decorator.NewDecorator(sfset)
+		df, err := w.dec.DecorateFile(sf)
 		if err != nil {
 			return nil, false, fmt.Errorf("%s: %w", in.fset.Position(fd.Pos()), err)
 		}
@@ -149,22 +153,59 @@ func rewriteFuncs(in fileInput, rs []*rules.Rule, ignored map[int]bool, changed 
 		if err := decorator.Fprint(&buf, df); err != nil {
 			return nil, false, fmt.Errorf("%s: printing rewritten function: %w", in.fset.Position(fd.Pos()), err)
 		}
-		// The printed file is the package clause, blank lines, and the
+		// The printed file is the package clause, a blank line, and the
 		// declaration with its doc comment.
-		text := buf.Bytes()
-		nl := bytes.IndexByte(text, '\n')
-		texts[k] = bytes.TrimRight(bytes.TrimLeft(text[nl+1:], "\n"), "\n")
-	}
-	for k := len(idx) - 1; k >= 0; k-- {
-		fd := in.file.Decls[idx[k]].(*ast.FuncDecl)
-		start := fd.Pos()
-		if fd.Doc != nil {
-			start = fd.Doc.Pos()
+		text, ok := bytes.CutPrefix(buf.Bytes(), []byte(head))
+		if !ok {
+			return nil, false, nil
 		}
-		from, to := tf.Offset(start), tf.Offset(fd.End())
+		texts[k] = bytes.TrimSuffix(text, []byte("\n"))
+	}
+	// From the last declaration to the first, so that offsets stay valid.
+	for k := len(idx) - 1; k >= 0; k-- {
+		from, to := funcSpan(tf, in.file.Decls[idx[k]].(*ast.FuncDecl))
 		out = append(append(append([]byte(nil), out[:from]...), texts[k]...), out[to:]...)
 	}
 	return out, true, nil
+}
+
+// funcSpan returns the byte offsets of a function declaration, with its
+// doc comment.
+func funcSpan(tf *token.File, fd *ast.FuncDecl) (from, to int) {
+	start := fd.Pos()
+	if fd.Doc != nil {
+		start = fd.Doc.Pos()
+	}
+	return tf.Offset(start), tf.Offset(fd.End())
+}
+
+// sameShape maps the nodes of a onto those of b, two trees parsed from the
+// same text, or returns nil if their shapes differ.
+func sameShape(a, b ast.Node) map[ast.Node]ast.Node {
+	var as, bs []ast.Node
+	ast.Inspect(a, func(n ast.Node) bool {
+		if n != nil {
+			as = append(as, n)
+		}
+		return true
+	})
+	ast.Inspect(b, func(n ast.Node) bool {
+		if n != nil {
+			bs = append(bs, n)
+		}
+		return true
+	})
+	if len(as) != len(bs) {
+		return nil
+	}
+	m := make(map[ast.Node]ast.Node, len(as))
+	for i, n := range as {
+		if reflect.TypeOf(n) != reflect.TypeOf(bs[i]) {
+			return nil
+		}
+		m[n] = bs[i]
+	}
+	return m
 }
 
 // walker finds the sites of one file and rewrites them in its dst tree.
@@ -179,9 +220,12 @@ type walker struct {
 	decl         int
 	changedDecls map[int]bool
 	only         map[int]bool
-	ignored      map[int]bool // lines whose statement or declaration is ignored
-	changed      bool
-	fn           []string // enclosing function names, innermost last
+	// alias maps the file's ast nodes to those that dec decorated, when
+	// they are not the same (see rewriteFuncs).
+	alias   map[ast.Node]ast.Node
+	ignored map[int]bool // lines whose statement or declaration is ignored
+	changed bool
+	fn      []string // enclosing function names, innermost last
 }
 
 func (w *walker) walk() {
@@ -254,6 +298,14 @@ func (w *walker) rule(match func(*rules.Rule) bool) *rules.Rule {
 	return nil
 }
 
+// dstOf returns the dst node that stands for n, an ast node of the file.
+func (w *walker) dstOf(n ast.Node) dst.Node {
+	if w.alias != nil {
+		n = w.alias[n]
+	}
+	return w.dec.Dst.Nodes[n]
+}
+
 func (w *walker) markChanged() {
 	w.changed = true
 	if w.changedDecls != nil {
@@ -323,7 +375,7 @@ func (w *walker) goStmt(g *ast.GoStmt) {
 		if w.dec == nil {
 			return
 		}
-		dcall := w.dec.Dst.Nodes[call].(*dst.CallExpr)
+		dcall := w.dstOf(call).(*dst.CallExpr)
 		dcall.Fun = dst.NewIdent(helper)
 		w.appendArg(dcall, w.goTask(n))
 		return
@@ -355,7 +407,7 @@ func (w *walker) goStmt(g *ast.GoStmt) {
 	if w.dec == nil {
 		return
 	}
-	dcall := w.dec.Dst.Nodes[call].(*dst.CallExpr)
+	dcall := w.dstOf(call).(*dst.CallExpr)
 	task := w.goTask(n)
 	if shape.wrap {
 		dcall.Fun = &dst.CallExpr{Fun: dst.NewIdent(shape.name()), Args: []dst.Expr{dcall.Fun}}
@@ -502,7 +554,7 @@ func (w *walker) call(call *ast.CallExpr) {
 	what := match.String()
 	var dcall *dst.CallExpr
 	if w.dec != nil {
-		dcall = w.dec.Dst.Nodes[call].(*dst.CallExpr)
+		dcall = w.dstOf(call).(*dst.CallExpr)
 	}
 	helper := dst.NewIdent(helperFor(match.Runtime))
 	switch match.Form {
@@ -559,7 +611,7 @@ func (w *walker) call(call *ast.CallExpr) {
 		if dcall == nil {
 			return
 		}
-		dsel := w.dec.Dst.Nodes[sel].(*dst.SelectorExpr)
+		dsel := w.dstOf(sel).(*dst.SelectorExpr)
 		recv := dsel.X
 		if _, isPtr := w.in.info.TypeOf(sel.X).Underlying().(*types.Pointer); !isPtr {
 			recv = &dst.UnaryExpr{Op: token.AND, X: recv}
