@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"go/ast"
 	"go/build/constraint"
-	"go/parser"
 	"go/token"
 	"os"
 	"os/exec"
@@ -263,13 +262,22 @@ func Instrument(cfg Config, patterns ...string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Load: time.Since(start)}
+	res := &Result{}
+	gs := groups(pkgs, res)
+	want, errs, err := unloadedFiles(cfg, gs)
+	if err != nil {
+		return nil, err
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	if err := loadVariants(cfg, gs, want); err != nil {
+		return nil, err
+	}
+	res.Load = time.Since(start)
 	start = time.Now()
 	defer func() { res.Rewrite = time.Since(start) }()
-	gs := groups(pkgs, res)
-	var errs Errors
 	for _, g := range gs {
-		errs = append(errs, checkUnloaded(g)...)
 		if err := instrumentGroup(g, rs, res); err != nil {
 			var es Errors
 			if errors.As(err, &es) {
@@ -394,47 +402,6 @@ func otherGoFiles(dir string, files map[string]*groupFile) []string {
 		}
 	}
 	return out
-}
-
-// checkUnloaded reports go statements in files of g's directory that this
-// run cannot rewrite: cgo files, and files that the current build
-// configuration excludes. Leaving them out silently would make a program
-// that is instrumented on one platform and not on another.
-func checkUnloaded(g *group) Errors {
-	var errs Errors
-	fset := token.NewFileSet()
-	for _, path := range otherGoFiles(g.dir, g.files) {
-		src, err := os.ReadFile(path)
-		if err != nil {
-			errs = append(errs, &Error{Msg: err.Error()})
-			continue
-		}
-		f, err := parser.ParseFile(fset, path, src, parser.ParseComments|parser.SkipObjectResolution)
-		if err != nil || f.Name.Name != g.name || ignoredFile(f) || hasDirective(f.Doc) || buildIgnore(f) {
-			continue
-		}
-		why := "the file is excluded by its build constraints; run again with -tags or GOOS/GOARCH set to include it"
-		if importsC(f) {
-			why = "the file uses cgo, which source mode cannot rewrite"
-		}
-		ignored := ignoredLines(fset, f)
-		ast.Inspect(f, func(n ast.Node) bool {
-			if fd, ok := n.(*ast.FuncDecl); ok && hasDirective(fd.Doc) {
-				return false
-			}
-			g, ok := n.(*ast.GoStmt)
-			if !ok || ignored[fset.Position(g.Pos()).Line] {
-				return true
-			}
-			if id := calleeIdent(g.Call.Fun); id != nil && strings.HasPrefix(id.Name, prefix) {
-				return true // instrumented by a run that included the file
-			}
-			errs = append(errs, &Error{Pos: fset.Position(g.Pos()).String(),
-				Msg: "cannot instrument this go statement: " + why + " (or mark it " + ignoreDirective + ")"})
-			return true
-		})
-	}
-	return errs
 }
 
 func importsC(f *ast.File) bool {

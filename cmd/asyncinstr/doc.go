@@ -93,10 +93,17 @@ written, and a directory outside any module are reported as
 "file:line:col: message" (or a plain sentence where there is no position),
 with exit status 2 and no file changed: -w writes every file to a temporary
 file first and renames them only when all are written, keeping each file's
-mode, and refuses read-only files. So are go statements that this run
-cannot rewrite: in files that the current build configuration excludes (run
-again with -tags or GOOS/GOARCH set to include them; files constrained by
-"//go:build ignore" are exempt) and in cgo files.
+mode, and refuses read-only files. So are go statements that source mode
+cannot rewrite: in cgo files, and in files that no build configuration
+includes.
+
+# Build configurations
+
+Files that the current configuration leaves out (foo_windows.go, a test
+file for -race builds) are rewritten too: asyncinstr loads their package
+again in the configuration closest to the current one that includes them
+(other build tags, then another GOARCH, then another GOOS). Files
+constrained by "//go:build ignore" are left alone.
 
 # Exit status
 
