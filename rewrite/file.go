@@ -53,38 +53,52 @@ type fileInput struct {
 
 // A fileResult is what rewriting one file produced.
 type fileResult struct {
-	out      []byte // nil if the file is unchanged
-	sites    []Site // every matched construct, in source order
-	newSites []Site // the sites this run instrumented, numbered from firstSite
+	out      []byte       // nil if the file is unchanged
+	sites    []Site       // every matched construct, in source order
+	newSites []Site       // the sites this run instrumented, numbered from firstSite
+	changed  map[int]bool // indexes of the declarations to rewrite; nil if none
 }
 
-// rewriteFile applies rules to one file.
+// rewriteFile applies rules to one file: findSites, then render.
 func rewriteFile(in fileInput, rs []*rules.Rule) (*fileResult, error) {
-	res := &fileResult{}
-	if hasDirective(in.file.Doc) || ignoredFile(in.file) {
+	res := findSites(in, rs)
+	if res.changed == nil {
 		return res, nil
 	}
-	// A first walk over the go/ast tree finds the sites; only a file that
-	// has something to rewrite pays for building its dst tree (most of
-	// the cost of a run), and is walked again to rewrite it.
-	ignored := ignoredLines(in.fset, in.file)
-	dry := &walker{in: in, rules: rs, res: res, ignored: ignored, changedDecls: map[int]bool{}}
-	dry.walk()
-	if !dry.changed {
-		return res, nil
-	}
-	if out, ok, err := rewriteFuncs(in, rs, ignored, dry.changedDecls); err != nil {
-		return nil, err
-	} else if ok {
-		res.out = out
-		return res, nil
-	}
-	out, err := rewriteWhole(in, rs, ignored)
+	out, err := render(in, rs, res.changed)
 	if err != nil {
 		return nil, err
 	}
 	res.out = out
 	return res, nil
+}
+
+// findSites walks a file's go/ast tree and records its sites, numbering
+// those to rewrite from in.firstSite. Only a file with something to
+// rewrite pays for render, which builds dst trees, most of the cost of a
+// run.
+func findSites(in fileInput, rs []*rules.Rule) *fileResult {
+	res := &fileResult{}
+	if hasDirective(in.file.Doc) || ignoredFile(in.file) {
+		return res
+	}
+	dry := &walker{in: in, rules: rs, res: res, ignored: ignoredLines(in.fset, in.file), changedDecls: map[int]bool{}}
+	dry.walk()
+	if dry.changed {
+		res.changed = dry.changedDecls
+	}
+	return res
+}
+
+// render rewrites the declarations of a file that findSites marked, and
+// returns the file's new bytes. It only reads in, so files can be rendered
+// concurrently.
+func render(in fileInput, rs []*rules.Rule, changed map[int]bool) ([]byte, error) {
+	ignored := ignoredLines(in.fset, in.file)
+	if out, ok, err := rewriteFuncs(in, rs, ignored, changed); err != nil || ok {
+		return out, err
+	}
+	return rewriteWhole(in, rs, ignored)
 }
 
 // rewriteWhole rewrites a file as one dst tree and prints it whole.

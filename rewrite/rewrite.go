@@ -10,11 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/tools/go/packages"
 
 	"github.com/asyncinstr/asyncinstr/rules"
@@ -323,33 +325,47 @@ func instrumentGroup(g *group, rs []*rules.Rule, res *Result) error {
 		}
 	}
 	sort.Strings(paths)
-	var outputs [][]byte
-	changed := false
-	for _, path := range paths {
+	// Sites are found file by file, in order, because they are numbered
+	// across the package; the files are then rendered concurrently.
+	ins := make([]fileInput, len(paths))
+	frs := make([]*fileResult, len(paths))
+	for i, path := range paths {
 		gf := g.files[path]
 		src, err := os.ReadFile(path)
 		if err != nil {
 			return Errors{{Msg: err.Error()}}
 		}
-		fr, err := rewriteFile(fileInput{
-			fset:      gf.pkg.Fset,
-			file:      gf.file,
-			info:      gf.pkg.TypesInfo,
-			src:       src,
-			firstSite: len(sites),
-		}, rs)
-		if err != nil {
-			return Errors{{Msg: err.Error()}}
-		}
-		res.Sites = append(res.Sites, fr.sites...)
-		for _, s := range fr.newSites {
+		ins[i] = fileInput{fset: gf.pkg.Fset, file: gf.file, info: gf.pkg.TypesInfo, src: src, firstSite: len(sites)}
+		frs[i] = findSites(ins[i], rs)
+		res.Sites = append(res.Sites, frs[i].sites...)
+		for _, s := range frs[i].newSites {
 			sites = append(sites, siteEntry{File: siteFileName(g.module, s.Pos.Filename), Line: s.Pos.Line, Func: s.Func})
 		}
-		out := src
-		if fr.out != nil && !bytes.Equal(fr.out, src) {
-			out = fr.out
+	}
+	var eg errgroup.Group
+	eg.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range paths {
+		if frs[i].changed == nil {
+			continue
+		}
+		eg.Go(func() error {
+			out, err := render(ins[i], rs, frs[i].changed)
+			frs[i].out = out
+			return err
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return Errors{{Msg: err.Error()}}
+	}
+	var outputs [][]byte
+	changed := false
+	for i, path := range paths {
+		out, src := frs[i].out, ins[i].src
+		if out != nil && !bytes.Equal(out, src) {
 			changed = true
-			res.Changes = append(res.Changes, Change{Path: path, Old: src, New: fr.out})
+			res.Changes = append(res.Changes, Change{Path: path, Old: src, New: out})
+		} else {
+			out = src
 		}
 		outputs = append(outputs, out)
 	}
