@@ -140,7 +140,11 @@ func helpersUsed(srcs ...[]byte) []string {
 
 // companion returns the source of a package's companion file: the helpers
 // that its files use and the site table.
-func companion(pkgName string, helpers []string, sites []siteEntry) ([]byte, error) {
+//
+// The companion imports the runtime as hooksrt; in a package that declares
+// hooksrt itself (which a file-scope import name may not shadow), it is
+// imported as _asyncinstrHooksrt.
+func companion(pkgName string, helpers []string, sites []siteEntry, pkgDeclaresHooksrt bool) ([]byte, error) {
 	runtimeFuncs := map[string]bool{"Go": true}
 	for _, r := range rules.All {
 		for _, f := range r.Funcs {
@@ -183,9 +187,39 @@ func companion(pkgName string, helpers []string, sites []siteEntry) ([]byte, err
 		fmt.Fprintf(&b, "\t%d: {File: %q, Line: %d, Func: %q},\n", i, s.File, s.Line, s.Func)
 	}
 	b.WriteString("}\n")
-	out, err := format.Source(b.Bytes())
+	src := b.Bytes()
+	if pkgDeclaresHooksrt {
+		var err error
+		if src, err = renameRuntimeImport(src, prefix+"Hooksrt"); err != nil {
+			return nil, err
+		}
+	}
+	out, err := format.Source(src)
 	if err != nil {
 		return nil, fmt.Errorf("formatting companion file: %w", err)
 	}
 	return out, nil
+}
+
+// renameRuntimeImport imports the runtime under name in a companion file.
+func renameRuntimeImport(src []byte, name string) ([]byte, error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, companionName, src, parser.ParseComments)
+	if err != nil {
+		return nil, fmt.Errorf("renaming the runtime import: %w", err)
+	}
+	f.Imports[0].Name = ast.NewIdent(name)
+	ast.Inspect(f, func(n ast.Node) bool {
+		if sel, ok := n.(*ast.SelectorExpr); ok {
+			if id, ok := sel.X.(*ast.Ident); ok && id.Name == "hooksrt" {
+				id.Name = name
+			}
+		}
+		return true
+	})
+	var buf bytes.Buffer
+	if err := format.Node(&buf, fset, f); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

@@ -146,7 +146,7 @@ func FuzzRoundTrip(f *testing.F) {
 		for _, s := range fr.newSites {
 			sites = append(sites, siteEntry{File: "main.go", Line: s.Pos.Line, Func: s.Func})
 		}
-		comp, err := companion(file.Name.Name, helpersUsed(fr.out), sites)
+		comp, err := companion(file.Name.Name, helpersUsed(fr.out), sites, false)
 		if err != nil {
 			t.Fatal(err)
 		}

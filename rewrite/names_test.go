@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"bytes"
 	"sort"
 	"testing"
 )
@@ -50,12 +51,22 @@ func TestCompanionCompiles(t *testing.T) {
 	helpers = append(helpers, goHelper, helperFor("AfterFunc"), helperFor("StopTimer"), helperFor("ResetTimer"),
 		helperFor("GoFunc"), helperFor("GoFuncErr"), helperFor("TryGo"), helperFor("ContextAfterFunc"))
 	sort.Strings(helpers)
-	src, err := companion("main", helpers, []siteEntry{{File: "main.go", Line: 3, Func: "main.f"}})
+	src, err := companion("main", helpers, []siteEntry{{File: "main.go", Line: 3, Func: "main.f"}}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, _, _, err := typeCheck(fuzzImporter(t), map[string][]byte{companionName: src}); err != nil {
 		t.Fatalf("companion does not compile: %v\n%s", err, src)
+	}
+	renamed, err := companion("main", helpers, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(renamed, []byte("import _asyncinstrHooksrt ")) || bytes.Contains(renamed, []byte(" hooksrt.")) {
+		t.Errorf("companion for a package that declares hooksrt still uses the name:\n%s", renamed)
+	}
+	if _, _, _, err := typeCheck(fuzzImporter(t), map[string][]byte{companionName: renamed}); err != nil {
+		t.Fatalf("renamed companion does not compile: %v\n%s", err, renamed)
 	}
 	sites, err := readSites(companionName, src)
 	if err != nil || len(sites) != 1 || sites[0] != (siteEntry{File: "main.go", Line: 3, Func: "main.f"}) {

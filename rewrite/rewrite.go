@@ -174,6 +174,16 @@ type group struct {
 	hasNonTest bool
 }
 
+// declares reports whether the package declares name at package level.
+func (g *group) declares(name string) bool {
+	for _, gf := range g.files {
+		if gf.pkg.Types != nil && gf.pkg.Types.Scope().Lookup(name) != nil {
+			return true
+		}
+	}
+	return false
+}
+
 type groupFile struct {
 	pkg  *packages.Package
 	file *ast.File
@@ -379,7 +389,7 @@ func instrumentGroup(g *group, rs []*rules.Rule, res *Result) error {
 	if !changed && (oldComp != nil || len(helpers) == 0) {
 		return nil
 	}
-	comp, err := companion(g.name, helpers, sites)
+	comp, err := companion(g.name, helpers, sites, g.declares("hooksrt"))
 	if err != nil {
 		return err
 	}
