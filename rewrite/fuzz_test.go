@@ -54,10 +54,6 @@ func fuzzImporter(t testing.TB) types.Importer {
 	})
 }
 
-type importerFunc func(path string) (*types.Package, error)
-
-func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
-
 // typeCheck parses and checks one package made of srcs (name -> source).
 func typeCheck(imp types.Importer, srcs map[string][]byte) (*token.FileSet, map[string]*ast.File, *types.Info, error) {
 	fset := token.NewFileSet()
@@ -146,7 +142,13 @@ func FuzzRoundTrip(f *testing.F) {
 		for _, s := range fr.newSites {
 			sites = append(sites, siteEntry{File: "main.go", Line: s.Pos.Line, Func: s.Func})
 		}
-		comp, err := companion(file.Name.Name, helpersUsed(fr.out), sites, false)
+		declares := false
+		for id, obj := range info.Defs {
+			if id.Name == "hooksrt" && obj != nil && obj.Parent() == obj.Pkg().Scope() {
+				declares = true
+			}
+		}
+		comp, err := companion(file.Name.Name, helpersUsed(fr.out), sites, declares)
 		if err != nil {
 			t.Fatal(err)
 		}

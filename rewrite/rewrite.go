@@ -77,12 +77,15 @@ func (es Errors) Error() string {
 	return b.String()
 }
 
-const loadMode = packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles |
-	packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo | packages.NeedModule
+// load loads the packages that patterns name, with their test variants,
+// parsed and type-checked.
+func load(cfg Config, patterns []string) ([]*packages.Package, error) {
+	return loadTyped(cfg, patterns)
+}
 
-// load runs go/packages, with test files, and turns every problem it reports
-// into an Errors.
-func load(cfg Config, mode packages.LoadMode, patterns []string) ([]*packages.Package, error) {
+// loadPackages runs go/packages and turns every problem it reports into an
+// Errors.
+func loadPackages(cfg Config, mode packages.LoadMode, tests bool, patterns []string) ([]*packages.Package, error) {
 	if len(patterns) == 0 {
 		patterns = []string{"."}
 	}
@@ -90,7 +93,7 @@ func load(cfg Config, mode packages.LoadMode, patterns []string) ([]*packages.Pa
 		Mode:  mode,
 		Dir:   cfg.Dir,
 		Env:   cfg.Env,
-		Tests: true,
+		Tests: tests,
 		Fset:  token.NewFileSet(),
 	}
 	if cfg.Tags != "" {
@@ -270,7 +273,7 @@ func Instrument(cfg Config, patterns ...string) (*Result, error) {
 		rs = rules.All
 	}
 	start := time.Now()
-	pkgs, err := load(cfg, loadMode, patterns)
+	pkgs, err := load(cfg, patterns)
 	if err != nil {
 		return nil, err
 	}

@@ -313,7 +313,7 @@ func loadVariants(cfg Config, gs []*group, want map[variant]map[string]bool) err
 			env = os.Environ()
 		}
 		vcfg.Env = append(append([]string(nil), env...), "GOOS="+v.goos, "GOARCH="+v.goarch)
-		pkgs, err := load(vcfg, loadMode, patterns)
+		pkgs, err := load(vcfg, patterns)
 		if err != nil {
 			if es, ok := err.(Errors); ok {
 				for _, e := range es {
