@@ -8,8 +8,10 @@
 #   go vet ./...                            vet answering from its result cache
 #   go vet -printf.funcs=bustN ./...        vet analysing (a new flag defeats that cache)
 #   asyncinstr -v -l ./...                  -v prints the load/rewrite split
-# and prints one tab-separated line of wall times in seconds. The module is
-# only read (-l writes nothing).
+# and then, after an edit (a comment appended to one file of every package,
+# so that both compile the module's packages again), go vet and asyncinstr
+# once more. It prints one tab-separated line of wall times in seconds per
+# round. Use a copy of the module: the edits stay in it.
 set -euo pipefail
 dir=$(cd "$1" && pwd)
 rounds=${2:-7}
@@ -23,10 +25,23 @@ err=$(mktemp)
 # Warm up the build, module and vet caches.
 go vet ./... >/dev/null 2>&1 || true
 "$bin" -l ./... >/dev/null 2>&1 || true
-printf 'round\tvet_cached\tvet_analysing\tasyncinstr\tasyncinstr -v\n'
+dirs=$(go list -f '{{.Dir}}' ./...)
+edit() {
+	local d f
+	for d in $dirs; do
+		f=$(ls "$d"/*.go | grep -v '_test\.go$' | head -1 || true)
+		[ -n "$f" ] && echo "// instrument-time.sh edit $RANDOM" >> "$f"
+	done
+}
+printf 'round\tvet_cached\tvet_analysing\tasyncinstr\tvet_after_edit\tasyncinstr_after_edit\tasyncinstr -v (warm)\n'
 for r in $(seq "$rounds"); do
 	a=$(wall go vet ./...)
 	b=$(wall go vet -printf.funcs="bust$r$RANDOM" ./...)
 	c=$(wall "$bin" -v -l ./...)
-	printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$a" "$b" "$c" "$(grep 'files to change' "$err")"
+	v=$(grep 'files to change' "$err" || true)
+	edit
+	d=$(wall go vet ./...)
+	edit
+	e=$(wall "$bin" -l ./...)
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$a" "$b" "$c" "$d" "$e" "$v"
 done
