@@ -128,8 +128,12 @@ func run(o *options, res *rewrite.Result, stdout, stderr io.Writer) int {
 		for _, s := range res.Skipped {
 			fmt.Fprintf(stderr, "asyncinstr: skipped %s\n", s)
 		}
-		fmt.Fprintf(stderr, "asyncinstr: %d sites, %d files to change; loading took %v, rewriting %v\n",
-			len(res.Sites), len(res.Changes), res.Load.Round(time.Millisecond), res.Rewrite.Round(time.Millisecond))
+		if o.strip {
+			fmt.Fprintf(stderr, "asyncinstr: %d files to change\n", len(res.Changes))
+		} else {
+			fmt.Fprintf(stderr, "asyncinstr: %d sites, %d files to change; loading took %v, rewriting %v\n",
+				len(res.Sites), len(res.Changes), res.Load.Round(time.Millisecond), res.Rewrite.Round(time.Millisecond))
+		}
 	}
 	if o.explain {
 		for _, s := range res.Sites {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/asyncinstr/asyncinstr/rewrite"
 )
@@ -84,12 +85,19 @@ func TestCopyModule(t *testing.T) {
 	os.WriteFile(filepath.Join(src, ".git", "HEAD"), []byte("ref"), 0o644)
 	os.MkdirAll(filepath.Join(src, "sub"), 0o755)
 	os.WriteFile(filepath.Join(src, "sub", "x.go"), []byte("package sub"), 0o644)
+	old := time.Now().Add(-48 * time.Hour).Truncate(time.Second)
+	os.Chtimes(filepath.Join(src, "sub", "x.go"), old, old)
 	dst := filepath.Join(t.TempDir(), "copy")
 	if err := copyModule(src, dst); err != nil {
 		t.Fatal(err)
 	}
 	if data, err := os.ReadFile(filepath.Join(dst, "sub", "x.go")); err != nil || string(data) != "package sub" {
 		t.Errorf("sub/x.go not copied: %q, %v", data, err)
+	}
+	src1, err1 := os.Stat(filepath.Join(src, "sub", "x.go"))
+	dst1, err2 := os.Stat(filepath.Join(dst, "sub", "x.go"))
+	if err1 != nil || err2 != nil || !src1.ModTime().Equal(dst1.ModTime()) {
+		t.Errorf("copy does not keep the modification time: %v, %v (%v, %v)", src1.ModTime(), dst1.ModTime(), err1, err2)
 	}
 	if _, err := os.Stat(filepath.Join(dst, ".git")); !os.IsNotExist(err) {
 		t.Errorf(".git copied: %v", err)

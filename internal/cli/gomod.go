@@ -194,7 +194,8 @@ func requiresRuntime(root string) string {
 	for _, r := range m.Require {
 		if r.Path == rules.RuntimeModule {
 			return "go.mod still requires " + rules.RuntimeModule + "; if nothing else uses it: go mod edit -droprequire=" +
-				rules.RuntimeModule + " -dropreplace=" + rules.RuntimeModule
+				rules.RuntimeModule + " -dropreplace=" + rules.RuntimeModule +
+				" (and, if asyncinstr -w raised the go version and added a godebug default line, restore those by hand)"
 		}
 	}
 	return ""

@@ -180,7 +180,14 @@ func copyModule(src, dst string) error {
 			if err != nil {
 				return err
 			}
-			return os.WriteFile(target, data, info.Mode().Perm())
+			if err := os.WriteFile(target, data, info.Mode().Perm()); err != nil {
+				return err
+			}
+			// Keep modification times: programs compare them (fasthttp
+			// serves a compressed copy of a file unless the file is
+			// newer), and a copy made now would look newer than its
+			// caches, or the same age as its rewritten neighbours.
+			return os.Chtimes(target, info.ModTime(), info.ModTime())
 		case info.Mode()&fs.ModeSymlink != 0:
 			link, err := os.Readlink(path)
 			if err != nil {
