@@ -172,7 +172,6 @@ type group struct {
 	dir, name  string
 	xtest      bool
 	module     *packages.Module
-	pkgPath    string
 	files      map[string]*groupFile // by absolute path
 	hasNonTest bool
 }
@@ -212,7 +211,7 @@ func groups(pkgs []*packages.Package, res *Result) []*group {
 		g := byKey[key]
 		if g == nil {
 			g = &group{dir: dir, name: p.Name, xtest: strings.HasSuffix(p.Name, "_test"),
-				module: p.Module, pkgPath: strings.TrimSuffix(p.PkgPath, "_test"), files: map[string]*groupFile{}}
+				module: p.Module, files: map[string]*groupFile{}}
 			byKey[key] = g
 			order = append(order, key)
 		}
