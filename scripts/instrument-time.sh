@@ -4,14 +4,16 @@
 #
 # usage: scripts/instrument-time.sh MODULE_DIR [ROUNDS]
 #
-# Each round runs, in MODULE_DIR:
-#   go vet ./...                            vet answering from its result cache
+# Each round, in MODULE_DIR, appends a comment to one file of every package
+# (an edit, so that the module's packages must be compiled again) and runs
+#   go vet ./...                            after the edit
+#   go vet ./...                            again: vet answers from its result cache
 #   go vet -printf.funcs=bustN ./...        vet analysing (a new flag defeats that cache)
-#   asyncinstr -v -l ./...                  -v prints the load/rewrite split
-# and then, after an edit (a comment appended to one file of every package,
-# so that both compile the module's packages again), go vet and asyncinstr
-# once more. It prints one tab-separated line of wall times in seconds per
-# round. Use a copy of the module: the edits stay in it.
+# then edits again and runs
+#   asyncinstr -l ./...                     after the edit
+#   asyncinstr -v -l ./...                  again, warm; -v prints the load/rewrite split
+# and prints one tab-separated line of wall times in seconds. Use a copy of
+# the module: the edits stay in it (-l writes nothing).
 set -euo pipefail
 dir=$(cd "$1" && pwd)
 rounds=${2:-7}
@@ -33,15 +35,15 @@ edit() {
 		[ -n "$f" ] && echo "// instrument-time.sh edit $RANDOM" >> "$f"
 	done
 }
-printf 'round\tvet_cached\tvet_analysing\tasyncinstr\tvet_after_edit\tasyncinstr_after_edit\tasyncinstr -v (warm)\n'
+printf 'round\tvet_after_edit\tvet_cached\tvet_analysing\tasyncinstr_after_edit\tasyncinstr\tasyncinstr -v\n'
 for r in $(seq "$rounds"); do
+	edit
 	a=$(wall go vet ./...)
-	b=$(wall go vet -printf.funcs="bust$r$RANDOM" ./...)
-	c=$(wall "$bin" -v -l ./...)
+	b=$(wall go vet ./...)
+	c=$(wall go vet -printf.funcs="bust$r$RANDOM" ./...)
+	edit
+	d=$(wall "$bin" -l ./...)
+	e=$(wall "$bin" -v -l ./...)
 	v=$(grep 'files to change' "$err" || true)
-	edit
-	d=$(wall go vet ./...)
-	edit
-	e=$(wall "$bin" -l ./...)
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$a" "$b" "$c" "$d" "$e" "$v"
 done
