@@ -143,8 +143,10 @@ Bind binds a function to the current context.
 
 Go, GoFunc, GoFuncErr, TryGo, AfterFunc, StopTimer, ResetTimer,
 ContextAfterFunc, Send and the Task, Handoff and Scope types are called by
-code that asyncinstr rewrote. Their doc comments give the exact shapes the
-rewriter emits. They are exported so that rewritten packages can reach
+code that asyncinstr rewrote. Their doc comments give the shapes the
+rewriter emits, written with the hooksrt names; the rewritten files call
+them through _asyncinstr names that a generated companion file of their
+package declares. They are exported so that rewritten packages can reach
 them; programs should not call them directly.
 
 # Testing

@@ -85,11 +85,12 @@ func (t *Task) frame() frame {
 //
 // into
 //
-//	go _asyncinstrRun2(f, x, y, _asyncinstrGo(3))
+//	go _asyncinstrRun2(f, x, y, _asyncinstrGo(&_asyncinstrSites[3]))
 //
-// where _asyncinstrGo(3) is hooksrt.Go(&site) for the statement's site and
-// _asyncinstrRun2, declared by the rewriter in a file of the same package,
-// calls f(x, y) between Begin and a deferred End. The go statement still
+// where _asyncinstrGo is Go, _asyncinstrSites[3] the statement's Site, and
+// _asyncinstrRun2 a generic function that calls f(x, y) between Begin and
+// a deferred End, all declared by the rewriter in a companion file of the
+// same package. The go statement still
 // evaluates f, x and y where it did, and Go after them.
 //
 // Called by instrumented code.
