@@ -45,10 +45,7 @@ func TestGolden(t *testing.T) {
 }
 
 func runGolden(t *testing.T, path string) {
-	ar, err := txtar.ParseFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ar := readArchive(t, path)
 	dir := t.TempDir()
 	want := map[string][]byte{}
 	var wantEvents []byte
@@ -59,26 +56,14 @@ func runGolden(t *testing.T, path string) {
 			want[strings.TrimPrefix(f.Name, "want/")] = f.Data
 		case f.Name == "events":
 			wantEvents, hasEvents = f.Data, true
-		default:
-			writeFile(t, filepath.Join(dir, f.Name), f.Data)
 		}
 	}
-	writeModule(t, dir)
-
-	res, err := rewrite.Instrument(rewrite.Config{Dir: dir, Env: goEnv()}, "./...")
-	if err != nil {
-		t.Fatalf("instrument: %v", err)
-	}
+	writeInputs(t, ar, dir)
+	res := instrumentDir(t, dir)
 	got := map[string][]byte{}
 	for _, c := range res.Changes {
 		rel, _ := filepath.Rel(dir, c.Path)
-		rel = filepath.ToSlash(rel)
-		if c.New == nil {
-			t.Errorf("%s: removed; instrumenting never removes files", rel)
-			continue
-		}
-		got[rel] = c.New
-		writeFile(t, c.Path, c.New)
+		got[filepath.ToSlash(rel)] = c.New
 	}
 	if !*update {
 		for name, w := range want {
@@ -246,6 +231,44 @@ func goTest(t *testing.T, dir string) string {
 // module cache, without asking the checksum database.
 func goEnv() []string {
 	return append(os.Environ(), "GOFLAGS=-mod=mod", "GONOSUMDB=*", "GONOSUMCHECK=1", "GOSUMDB=off")
+}
+
+func readArchive(t *testing.T, path string) *txtar.Archive {
+	t.Helper()
+	ar, err := txtar.ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ar
+}
+
+// writeInputs writes an archive's input files (all but want/ and events)
+// to dir, and a go.mod that requires the runtime if the archive has none.
+func writeInputs(t *testing.T, ar *txtar.Archive, dir string) {
+	t.Helper()
+	for _, f := range ar.Files {
+		if !strings.HasPrefix(f.Name, "want/") && f.Name != "events" {
+			writeFile(t, filepath.Join(dir, f.Name), f.Data)
+		}
+	}
+	writeModule(t, dir)
+}
+
+// instrumentDir instruments every package of the module at dir and writes
+// the changes, as asyncinstr -w does (go.mod aside).
+func instrumentDir(t *testing.T, dir string) *rewrite.Result {
+	t.Helper()
+	res, err := rewrite.Instrument(rewrite.Config{Dir: dir, Env: goEnv()}, "./...")
+	if err != nil {
+		t.Fatalf("instrument: %v", err)
+	}
+	for _, c := range res.Changes {
+		if c.New == nil {
+			t.Fatalf("%s: removed; instrumenting never removes files", c.Path)
+		}
+		writeFile(t, c.Path, c.New)
+	}
+	return res
 }
 
 // writeModule adds a go.mod that requires the runtime from this checkout,

@@ -11,10 +11,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-
-	"golang.org/x/tools/txtar"
-
-	"github.com/asyncinstr/asyncinstr/rewrite"
 )
 
 // TestPositions instruments testdata/positions.txtar and checks that what
@@ -26,31 +22,19 @@ func TestPositions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs programs")
 	}
-	ar, err := txtar.ParseFile("testdata/positions.txtar")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ar := readArchive(t, "testdata/positions.txtar")
 	orig := t.TempDir()
+	writeInputs(t, ar, orig)
 	inst := t.TempDir()
+	writeInputs(t, ar, inst)
+	if res := instrumentDir(t, inst); len(res.Changes) == 0 {
+		t.Fatal("nothing was instrumented")
+	}
 	var mainSrc []byte
 	for _, f := range ar.Files {
-		writeFile(t, filepath.Join(orig, f.Name), f.Data)
-		writeFile(t, filepath.Join(inst, f.Name), f.Data)
 		if f.Name == "main.go" {
 			mainSrc = f.Data
 		}
-	}
-	writeModule(t, orig)
-	writeModule(t, inst)
-	res, err := rewrite.Instrument(rewrite.Config{Dir: inst, Env: goEnv()}, "./...")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Changes) == 0 {
-		t.Fatal("nothing was instrumented")
-	}
-	for _, c := range res.Changes {
-		writeFile(t, c.Path, c.New)
 	}
 	at := markers(mainSrc)
 	mainPath := filepath.Join(inst, "main.go")
@@ -177,22 +161,9 @@ func TestUnrecoveredPanic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs programs")
 	}
-	ar, err := txtar.ParseFile("testdata/panic.txtar")
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	for _, f := range ar.Files {
-		writeFile(t, filepath.Join(dir, f.Name), f.Data)
-	}
-	writeModule(t, dir)
-	res, err := rewrite.Instrument(rewrite.Config{Dir: dir, Env: goEnv()}, "./...")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range res.Changes {
-		writeFile(t, c.Path, c.New)
-	}
+	writeInputs(t, readArchive(t, "testdata/panic.txtar"), dir)
+	instrumentDir(t, dir)
 	out := run(t, dir, true, "go", "run", ".")
 	want := "init GOROUTINE\nbefore\nafter\ndestroy\npanic: unrecovered"
 	if !strings.Contains(out, want) {
