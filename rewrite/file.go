@@ -416,13 +416,25 @@ func (w *walker) goStmt(g *ast.GoStmt) {
 		skip(fmt.Sprintf("the function has more than %d parameters or %d results", maxParams, maxResults))
 		return
 	}
-	shape.wrap = w.convertsArgs(call, sig)
+	if shape.kind == "V" && w.pure(call.Fun) && !w.allPure(call.Args[shape.params-1:]) {
+		shape.kind = "P"
+	}
+	shape.wrap = w.convertsArgs(call, sig, shape.kind == "P")
 	n := w.instrument(g.Pos(), r.Name, what, fn)
 	if w.dec == nil {
 		return
 	}
 	dcall := w.dstOf(call).(*dst.CallExpr)
 	task := w.goTask(n)
+	if shape.kind == "P" {
+		pack := goShape{params: shape.params, results: shape.results, pack: true}
+		i := shape.params - 1
+		packed := &dst.CallExpr{
+			Fun:  &dst.CallExpr{Fun: dst.NewIdent(pack.name()), Args: []dst.Expr{clearDecs(dst.Clone(dcall.Fun).(dst.Expr))}},
+			Args: dcall.Args[i:],
+		}
+		dcall.Args = append(dcall.Args[:i:i], packed)
+	}
 	if shape.wrap {
 		dcall.Fun = &dst.CallExpr{Fun: dst.NewIdent(shape.name()), Args: []dst.Expr{dcall.Fun}}
 	} else {
@@ -438,6 +450,8 @@ func (w *walker) goStmt(g *ast.GoStmt) {
 			i++
 		}
 		dcall.Args = append(dcall.Args[:i], append([]dst.Expr{task}, dcall.Args[i:]...)...)
+	case "P":
+		w.appendArg(dcall, task)
 	case "S":
 		dcall.Ellipsis = false
 		w.appendArg(dcall, task)
@@ -456,13 +470,61 @@ func (w *walker) goStmt(g *ast.GoStmt) {
 	}
 }
 
+// pure reports whether evaluating e can have no effect: it neither calls
+// (conversions aside) nor receives. Evaluating it twice is then the same as
+// once.
+func (w *walker) pure(e ast.Expr) bool {
+	ok := true
+	ast.Inspect(e, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false // a literal is a value; its body does not run
+		case *ast.CallExpr:
+			if !w.in.info.Types[n.Fun].IsType() {
+				ok = false
+			}
+		case *ast.UnaryExpr:
+			if n.Op == token.ARROW {
+				ok = false
+			}
+		}
+		return ok
+	})
+	return ok
+}
+
+func (w *walker) allPure(es []ast.Expr) bool {
+	for _, e := range es {
+		if !w.pure(e) {
+			return false
+		}
+	}
+	return true
+}
+
+// clearDecs removes the layout and comments of a copied expression.
+func clearDecs(e dst.Expr) dst.Expr {
+	dst.Inspect(e, func(n dst.Node) bool {
+		if n != nil {
+			d := n.Decorations()
+			d.Before, d.After, d.Start, d.End = dst.None, dst.None, nil, nil
+		}
+		return true
+	})
+	return e
+}
+
 // convertsArgs reports whether the go statement converts an argument
 // implicitly: one whose type is not exactly its parameter's, such as a
 // value passed as an interface. Untyped constants and nil take their type
-// from the parameter either way.
-func (w *walker) convertsArgs(call *ast.CallExpr, sig *types.Signature) bool {
+// from the parameter either way. With packed, the variadic arguments do not
+// count: the Pack function types them from the called function.
+func (w *walker) convertsArgs(call *ast.CallExpr, sig *types.Signature, packed bool) bool {
 	params := sig.Params()
 	for i, arg := range call.Args {
+		if packed && i >= params.Len()-1 {
+			break // the Pack function converts the variadic arguments
+		}
 		tv := w.in.info.Types[arg]
 		if tv.Type == nil || tv.IsNil() {
 			continue

@@ -29,10 +29,21 @@ func helperFor(fn string) string { return prefix + fn }
 // parameter's type; Wrap infers them from f alone, so its arguments are
 // converted implicitly, as the go statement converted them, at the cost of
 // one more allocation.
+//
+// A variadic function called with separate arguments whose evaluation may
+// have effects (a call, a receive) takes the P form, as if spread: the
+// arguments are packed into a slice by Pack<params>R<results>(f)(x, y),
+// which types them from f, so that the task is still created after them:
+//
+//	go f(a, g(), h())  =>  go _asyncinstrRun2P(f, a, _asyncinstrPack2(f)(g(), h()), task)
 type goShape struct {
 	params, results int
-	kind            string // "", "S" (spread: f(a, s...)) or "V" (separate variadic arguments)
-	wrap            bool
+	// kind is "" (not variadic), "S" (spread: f(a, s...)), "V" (separate
+	// variadic arguments, the task before them) or "P" (separate
+	// variadic arguments, packed).
+	kind string
+	wrap bool // the Wrap form
+	pack bool // not a runner: the Pack function of a P form
 }
 
 // The largest shapes the rewriter emits. A go statement beyond them stays
@@ -44,7 +55,10 @@ const (
 
 func (s goShape) name() string {
 	verb := "Run"
-	if s.wrap {
+	switch {
+	case s.pack:
+		verb = "Pack"
+	case s.wrap:
 		verb = "Wrap"
 	}
 	n := fmt.Sprintf("%s%s%d%s", prefix, verb, s.params, s.kind)
@@ -59,10 +73,13 @@ func parseShape(name string) (goShape, bool) {
 	var s goShape
 	rest, ok := strings.CutPrefix(name, prefix+"Run")
 	if !ok {
-		if rest, ok = strings.CutPrefix(name, prefix+"Wrap"); !ok {
+		if rest, ok = strings.CutPrefix(name, prefix+"Wrap"); ok {
+			s.wrap = true
+		} else if rest, ok = strings.CutPrefix(name, prefix+"Pack"); ok {
+			s.pack = true
+		} else {
 			return goShape{}, false
 		}
-		s.wrap = true
 	}
 	i := 0
 	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
@@ -77,6 +94,8 @@ func parseShape(name string) (goShape, bool) {
 		s.kind, rest = "S", r
 	} else if r, ok := strings.CutPrefix(rest, "V"); ok {
 		s.kind, rest = "V", r
+	} else if r, ok := strings.CutPrefix(rest, "P"); ok {
+		s.kind, rest = "P", r
 	}
 	if r, ok := strings.CutPrefix(rest, "R"); ok {
 		n, err := strconv.Atoi(r)
@@ -85,7 +104,8 @@ func parseShape(name string) (goShape, bool) {
 		}
 		s.results, rest = n, ""
 	}
-	if rest != "" || s.params > maxParams || s.results > maxResults || (s.kind != "" && s.params == 0) {
+	if rest != "" || s.params > maxParams || s.results > maxResults || (s.kind != "" && s.params == 0) ||
+		(s.pack && (s.kind != "" || s.params == 0)) {
 		return goShape{}, false
 	}
 	return s, true
@@ -98,9 +118,9 @@ func (s goShape) decl() string {
 		a := fmt.Sprintf("A%d", i)
 		tparams = append(tparams, a)
 		p, arg := fmt.Sprintf("a%d %s", i, a), fmt.Sprintf("a%d", i)
-		if s.kind != "" && i == s.params-1 {
+		if (s.kind != "" || s.pack) && i == s.params-1 {
 			fparams = append(fparams, "..."+a)
-			if s.kind == "S" {
+			if s.kind == "S" || s.kind == "P" {
 				p = fmt.Sprintf("a%d []%s", i, a)
 			} else {
 				p = fmt.Sprintf("a%d ...%s", i, a)
@@ -132,6 +152,11 @@ func (s goShape) decl() string {
 		ftype += " " + results[0]
 	default:
 		ftype += " (" + strings.Join(results, ", ") + ")"
+	}
+	if s.pack {
+		last := fmt.Sprintf("A%d", s.params-1)
+		return fmt.Sprintf("func %s[%s any](f %s) func(...%s) []%s {\n\treturn func(a ...%s) []%s { return a }\n}\n",
+			s.name(), strings.Join(tparams, ", "), ftype, last, last, last, last)
 	}
 	tp := ""
 	if len(tparams) > 0 {

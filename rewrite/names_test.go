@@ -11,12 +11,15 @@ func allShapes() []goShape {
 	var shapes []goShape
 	for p := 0; p <= maxParams; p++ {
 		for r := 0; r <= maxResults; r++ {
-			for _, kind := range []string{"", "S", "V"} {
+			for _, kind := range []string{"", "S", "V", "P"} {
 				if kind != "" && p == 0 {
 					continue
 				}
 				for _, wrap := range []bool{false, true} {
 					shapes = append(shapes, goShape{params: p, results: r, kind: kind, wrap: wrap})
+				}
+				if kind == "" && p > 0 {
+					shapes = append(shapes, goShape{params: p, results: r, pack: true})
 				}
 			}
 		}

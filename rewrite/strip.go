@@ -175,12 +175,23 @@ func unGo(call *dst.CallExpr) bool {
 		call.Args = append(call.Args[:i:i], call.Args[i+1:]...)
 	} else {
 		removeLastArg(call)
-		if shape.kind == "S" {
+		switch shape.kind {
+		case "S":
 			restoreEllipsis(call)
+		case "P":
+			unpack(call)
 		}
 	}
 	call.Fun, call.Args = call.Args[0], call.Args[1:]
 	return true
+}
+
+// unpack replaces the last argument, _asyncinstrPackN(f)(x, y), by x, y.
+func unpack(call *dst.CallExpr) {
+	n := len(call.Args)
+	if packed, ok := call.Args[n-1].(*dst.CallExpr); ok {
+		call.Args = append(call.Args[:n-1:n-1], packed.Args...)
+	}
 }
 
 // restoreEllipsis puts back the "..." of a spread call, with the layout
@@ -210,8 +221,11 @@ func unWrap(call, inner *dst.CallExpr) bool {
 		call.Args = append(call.Args[:i:i], call.Args[i+1:]...)
 	} else {
 		removeLastArg(call)
-		if shape.kind == "S" {
+		switch shape.kind {
+		case "S":
 			restoreEllipsis(call)
+		case "P":
+			unpack(call)
 		}
 	}
 	call.Fun = inner.Args[0]
