@@ -24,6 +24,10 @@
 //
 //	go f(x, y)  =>  go _asyncinstrWrap2(f)(x, y, _asyncinstrGo(&_asyncinstrSites[0]))
 //
+// The variadic arguments of a call that passes them separately and whose
+// evaluation has effects are packed first (_asyncinstrPack2(f)(x, y)), so
+// that the task is created after every argument.
+//
 // Calls matched by a rule go through the runtime function it names
 // (rules.Func): see package rules for the table.
 //

@@ -167,23 +167,31 @@ func unGo(call *dst.CallExpr) bool {
 	if shape.kind == "V" {
 		min = shape.params + 1
 	}
-	if !ok || len(call.Args) < min {
+	if !ok || shape.wrap || shape.pack || len(call.Args) < min {
 		return false
 	}
-	if shape.kind == "V" {
-		i := shape.params // f comes first, then params-1 fixed arguments
-		call.Args = append(call.Args[:i:i], call.Args[i+1:]...)
-	} else {
-		removeLastArg(call)
-		switch shape.kind {
-		case "S":
-			restoreEllipsis(call)
-		case "P":
-			unpack(call)
-		}
-	}
+	removeTask(call, shape, 1)
 	call.Fun, call.Args = call.Args[0], call.Args[1:]
 	return true
+}
+
+// removeTask takes the task argument out of a rewritten go statement's
+// call, whose argument list holds lead arguments (f, for Run) before the
+// original ones, and gives the original ones back their form: spread for
+// S, unpacked for P.
+func removeTask(call *dst.CallExpr, shape goShape, lead int) {
+	if shape.kind == "V" {
+		i := lead + shape.params - 1 // the task follows the fixed arguments
+		call.Args = append(call.Args[:i:i], call.Args[i+1:]...)
+		return
+	}
+	removeLastArg(call)
+	switch shape.kind {
+	case "S":
+		restoreEllipsis(call)
+	case "P":
+		unpack(call)
+	}
 }
 
 // unpack replaces the last argument, _asyncinstrPackN(f)(x, y), by x, y.
@@ -216,18 +224,7 @@ func unWrap(call, inner *dst.CallExpr) bool {
 	if !ok || !shape.wrap || len(call.Args) < shape.params {
 		return false
 	}
-	if shape.kind == "V" {
-		i := shape.params - 1
-		call.Args = append(call.Args[:i:i], call.Args[i+1:]...)
-	} else {
-		removeLastArg(call)
-		switch shape.kind {
-		case "S":
-			restoreEllipsis(call)
-		case "P":
-			unpack(call)
-		}
-	}
+	removeTask(call, shape, 0)
 	call.Fun = inner.Args[0]
 	return true
 }
