@@ -2,9 +2,7 @@ package rewrite
 
 import (
 	"fmt"
-	"go/ast"
 	"go/parser"
-	"go/scanner"
 	"go/token"
 	"go/types"
 	"sort"
@@ -118,13 +116,7 @@ func checkPackage(fset *token.FileSet, p *packages.Package, source map[*packages
 	for _, name := range p.CompiledGoFiles {
 		f, err := parser.ParseFile(fset, name, nil, parser.ParseComments|parser.SkipObjectResolution)
 		if err != nil {
-			if list, ok := err.(scanner.ErrorList); ok {
-				for _, e := range list {
-					errs = append(errs, &Error{Pos: e.Pos.String(), Msg: e.Msg})
-				}
-			} else {
-				errs = append(errs, &Error{Msg: err.Error()})
-			}
+			errs = append(errs, parseError(err)...)
 		}
 		if f != nil {
 			p.Syntax = append(p.Syntax, f)
@@ -133,16 +125,7 @@ func checkPackage(fset *token.FileSet, p *packages.Package, source map[*packages
 	if len(errs) > 0 {
 		return errs // type errors would follow from the syntax errors
 	}
-	p.TypesInfo = &types.Info{
-		Types:        map[ast.Expr]types.TypeAndValue{},
-		Defs:         map[*ast.Ident]types.Object{},
-		Uses:         map[*ast.Ident]types.Object{},
-		Implicits:    map[ast.Node]types.Object{},
-		Selections:   map[*ast.SelectorExpr]*types.Selection{},
-		Scopes:       map[ast.Node]*types.Scope{},
-		Instances:    map[*ast.Ident]types.Instance{},
-		FileVersions: map[*ast.File]string{},
-	}
+	p.TypesInfo = newInfo()
 	conf := types.Config{
 		Importer: importerFunc(func(path string) (*types.Package, error) {
 			if path == "unsafe" {
@@ -163,13 +146,7 @@ func checkPackage(fset *token.FileSet, p *packages.Package, source map[*packages
 			}
 			return nil, fmt.Errorf("no export data for %s", imp.PkgPath)
 		}),
-		Error: func(err error) {
-			if te, ok := err.(types.Error); ok {
-				errs = append(errs, &Error{Pos: te.Fset.Position(te.Pos).String(), Msg: te.Msg})
-				return
-			}
-			errs = append(errs, &Error{Msg: err.Error()})
-		},
+		Error: collectTypeErrors(&errs),
 	}
 	if p.Module != nil && p.Module.GoVersion != "" {
 		conf.GoVersion = "go" + p.Module.GoVersion

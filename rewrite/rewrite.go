@@ -1,7 +1,6 @@
 package rewrite
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -10,13 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
-	"golang.org/x/sync/errgroup"
 	"golang.org/x/tools/go/packages"
 
 	"github.com/asyncinstr/asyncinstr/rules"
@@ -309,95 +306,47 @@ func Instrument(cfg Config, patterns ...string) (*Result, error) {
 }
 
 func instrumentGroup(g *group, rs []*rules.Rule, res *Result) error {
-	compName := companionName
-	switch {
-	case g.xtest:
-		compName = companionXTestName
-	case !g.hasNonTest:
-		compName = companionTestName
-	}
-	compPath := filepath.Join(g.dir, compName)
-	var sites []siteEntry
-	oldComp, err := os.ReadFile(compPath)
+	u := &unit{name: g.name, compPath: filepath.Join(g.dir, companionFor(g.name, g.hasNonTest)),
+		declares: g.declares("hooksrt"),
+		siteName: func(path string) string { return siteFileName(g.module, path) }}
+	var err error
+	u.oldComp, err = os.ReadFile(u.compPath)
 	switch {
 	case err == nil:
-		if sites, err = readSites(compPath, oldComp); err != nil {
+		if u.sites, err = readSites(u.compPath, u.oldComp); err != nil {
 			return Errors{{Msg: err.Error()}}
 		}
 	case errors.Is(err, os.ErrNotExist):
-		oldComp = nil
+		u.oldComp = nil
 	default:
 		return Errors{{Msg: err.Error()}}
 	}
-
-	paths := make([]string, 0, len(g.files))
 	for p := range g.files {
 		if !isCompanion(filepath.Base(p)) {
-			paths = append(paths, p)
+			u.paths = append(u.paths, p)
 		}
 	}
-	sort.Strings(paths)
-	// Sites are found file by file, in order, because they are numbered
-	// across the package; the files are then rendered concurrently.
-	ins := make([]fileInput, len(paths))
-	frs := make([]*fileResult, len(paths))
-	for i, path := range paths {
+	sort.Strings(u.paths)
+	for _, path := range u.paths {
 		gf := g.files[path]
 		src, err := os.ReadFile(path)
 		if err != nil {
 			return Errors{{Msg: err.Error()}}
 		}
-		ins[i] = fileInput{fset: gf.pkg.Fset, file: gf.file, info: gf.pkg.TypesInfo, src: src, firstSite: len(sites)}
-		frs[i] = findSites(ins[i], rs)
-		res.Sites = append(res.Sites, frs[i].sites...)
-		for _, s := range frs[i].newSites {
-			sites = append(sites, siteEntry{File: siteFileName(g.module, s.Pos.Filename), Line: s.Pos.Line, Func: s.Func})
-		}
-	}
-	var eg errgroup.Group
-	eg.SetLimit(runtime.GOMAXPROCS(0))
-	for i := range paths {
-		if frs[i].changed == nil {
-			continue
-		}
-		eg.Go(func() error {
-			out, err := render(ins[i], rs, frs[i].changed)
-			frs[i].out = out
-			return err
-		})
-	}
-	if err := eg.Wait(); err != nil {
-		return Errors{{Msg: err.Error()}}
-	}
-	var outputs [][]byte
-	changed := false
-	for i, path := range paths {
-		out, src := frs[i].out, ins[i].src
-		if out != nil && !bytes.Equal(out, src) {
-			changed = true
-			res.Changes = append(res.Changes, Change{Path: path, Old: src, New: out})
-		} else {
-			out = src
-		}
-		outputs = append(outputs, out)
+		u.files = append(u.files, fileInput{fset: gf.pkg.Fset, file: gf.file, info: gf.pkg.TypesInfo, src: src})
 	}
 	// Files of other build configurations may use helpers too.
 	for _, path := range otherGoFiles(g.dir, g.files) {
 		if src, err := os.ReadFile(path); err == nil {
-			outputs = append(outputs, src)
+			u.other = append(u.other, src)
 		}
 	}
-	helpers := helpersUsed(outputs...)
-	if !changed && (oldComp != nil || len(helpers) == 0) {
-		return nil
-	}
-	comp, err := companion(g.name, helpers, sites, g.declares("hooksrt"))
+	changes, sites, err := u.rewrite(rs)
 	if err != nil {
 		return err
 	}
-	if !bytes.Equal(comp, oldComp) {
-		res.Changes = append(res.Changes, Change{Path: compPath, Old: oldComp, New: comp})
-	}
+	res.Changes = append(res.Changes, changes...)
+	res.Sites = append(res.Sites, sites...)
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/rogpeppe/go-internal/diff"
 	"golang.org/x/tools/txtar"
 
+	"github.com/asyncinstr/asyncinstr/internal/toolexec"
 	"github.com/asyncinstr/asyncinstr/rewrite"
 	"github.com/asyncinstr/asyncinstr/rules"
 )
@@ -50,7 +51,13 @@ type options struct {
 // Main runs the command with args and returns its exit status: 0 on
 // success, 1 when -l or -d found something to change, 2 for usage errors
 // and failures.
+//
+// When the go command runs it as -toolexec, it answers for the tool it
+// was given instead: see package toolexec.
 func Main(args []string, stdout, stderr io.Writer) int {
+	if toolexec.Is(args) {
+		return toolexec.Main(args, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("asyncinstr", flag.ContinueOnError)
 	// The flag package prints the usage itself when asked for help or
 	// given a bad flag; keep it, and decide where it goes after Parse.
@@ -95,6 +102,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "asyncinstr: -rules: %v\n", err)
 		return exitError
+	}
+	if fs.NArg() > 0 && fs.Arg(0) == "go" {
+		return runGo(fs.Args()[1:], o.rules, stdout, stderr)
 	}
 	cfg := rewrite.Config{Rules: rs, Tags: o.tags}
 	var res *rewrite.Result

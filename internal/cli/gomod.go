@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"strings"
 
 	"golang.org/x/mod/semver"
 
+	"github.com/asyncinstr/asyncinstr/internal/runtimesrc"
 	"github.com/asyncinstr/asyncinstr/rules"
 )
 
@@ -90,11 +88,11 @@ func planGoMod(root string) (*modChange, error) {
 		}
 	}
 	c := &modChange{root: root}
-	if v := toolVersion(); v != "" {
+	if v := runtimesrc.ToolVersion(); v != "" {
 		c.args = append(c.args, "-require="+rules.RuntimeModule+"@"+v)
 		c.says = append(c.says, "added require "+rules.RuntimeModule+" "+v)
 	} else {
-		dir, err := runtimeDir()
+		dir, err := runtimesrc.Dir()
 		if err != nil {
 			return nil, err
 		}
@@ -121,42 +119,6 @@ func hasDefaultGodebug(m *goMod) bool {
 		}
 	}
 	return false
-}
-
-// toolVersion returns the module version this binary was built from, or ""
-// for a local build, which has none.
-func toolVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok || bi.Main.Version == "" || bi.Main.Version == "(devel)" || strings.Contains(bi.Main.Version, "+dirty") {
-		return ""
-	}
-	return bi.Main.Version
-}
-
-// runtimeDir returns the directory of the runtime module in the checkout
-// this binary was built from, or the one that $ASYNCINSTR_RUNTIME names.
-func runtimeDir() (string, error) {
-	if d := os.Getenv("ASYNCINSTR_RUNTIME"); d != "" {
-		return checkRuntimeDir(d)
-	}
-	_, file, _, ok := runtime.Caller(0)
-	if !ok || !filepath.IsAbs(file) {
-		return "", fmt.Errorf("cannot find the asyncinstr runtime module (was asyncinstr built with -trimpath?): set ASYNCINSTR_RUNTIME to its directory")
-	}
-	// file is <checkout>/internal/cli/gomod.go.
-	return checkRuntimeDir(filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(file))), "runtime"))
-}
-
-func checkRuntimeDir(dir string) (string, error) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
-	}
-	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-	if err != nil || !bytes.Contains(data, []byte("module "+rules.RuntimeModule+"\n")) {
-		return "", fmt.Errorf("%s does not hold the module %s: set ASYNCINSTR_RUNTIME to its directory", dir, rules.RuntimeModule)
-	}
-	return dir, nil
 }
 
 // absReplaces makes the relative replace directives of a module copied from

@@ -1,0 +1,294 @@
+package toolexec
+
+import (
+	"errors"
+	"fmt"
+	"go/token"
+	"go/types"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+
+	"github.com/asyncinstr/asyncinstr/rewrite"
+	"github.com/asyncinstr/asyncinstr/rules"
+)
+
+// A compileCmd is one compiler invocation, as the go command writes it.
+type compileCmd struct {
+	args      []string // the tool and its arguments
+	files     []int    // indexes in args of the Go files
+	pkg       string   // -p
+	out       string   // -o
+	importcfg int      // index in args of -importcfg's value, or 0
+	cfgInline bool     // the value is in the same argument: -importcfg=file
+	lang      string   // -lang
+	pgo       string   // -pgoprofile
+	std       bool     // -std: a standard library package
+}
+
+// Compiler flags whose value is a separate argument when given without "=".
+var compileValueFlags = set("o", "p", "importcfg", "lang", "pgoprofile", "trimpath", "buildid",
+	"goversion", "embedcfg", "asmhdr", "symabis", "D", "I", "installsuffix", "coveragecfg", "c",
+	"json", "linkobj", "bench", "cpuprofile", "memprofile", "memprofilerate", "blockprofile",
+	"mutexprofile", "traceprofile", "importpath", "plugin")
+
+func parseCompile(args []string) *compileCmd {
+	c := &compileCmd{args: args}
+	// The Go files come last.
+	first := len(args)
+	for first > 1 && strings.HasSuffix(args[first-1], ".go") && !strings.HasPrefix(args[first-1], "-") {
+		first--
+	}
+	for i := first; i < len(args); i++ {
+		c.files = append(c.files, i)
+	}
+	for i := 1; i < first; i++ {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		vi := i
+		if !hasValue && compileValueFlags[name] && i+1 < first {
+			i++
+			vi, value = i, args[i]
+		}
+		switch name {
+		case "p":
+			c.pkg = value
+		case "o":
+			c.out = value
+		case "importcfg":
+			c.importcfg, c.cfgInline = vi, hasValue
+		case "lang":
+			c.lang = value
+		case "pgoprofile":
+			c.pgo = value
+		case "std":
+			c.std = true
+		}
+	}
+	return c
+}
+
+func (c *compileCmd) importcfgPath() string {
+	if c.cfgInline {
+		return strings.TrimPrefix(strings.TrimLeft(c.args[c.importcfg], "-"), "importcfg=")
+	}
+	return c.args[c.importcfg]
+}
+
+func (c *compileCmd) setImportcfg(args []string, path string) {
+	if c.cfgInline {
+		args[c.importcfg] = "-importcfg=" + path
+	} else {
+		args[c.importcfg] = path
+	}
+}
+
+// importPath returns the import path of the package being built, from
+// the go command: -p says "main" for every command.
+func (c *compileCmd) importPath() string {
+	if f := strings.Fields(os.Getenv("TOOLEXEC_IMPORTPATH")); len(f) > 0 {
+		return f[0]
+	}
+	return c.pkg
+}
+
+// skip says why a compilation is left alone, or "".
+func (c *compileCmd) skip() string {
+	switch {
+	case len(c.files) == 0 || c.importcfg == 0 || c.out == "":
+		return "not a compilation of Go files"
+	case c.std:
+		return "standard library"
+	case isRuntime(c.pkg):
+		return "the asyncinstr runtime"
+	case c.pkg == "main" && strings.HasSuffix(c.importPath(), ".test"):
+		return "generated test main"
+	}
+	return ""
+}
+
+func isRuntime(path string) bool {
+	return path == rules.RuntimeModule || strings.HasPrefix(path, rules.RuntimeModule+"/")
+}
+
+// compile rewrites a package and compiles the rewritten copies.
+func compile(args []string, stdout, stderr io.Writer) int {
+	c := parseCompile(args)
+	if c.skip() != "" {
+		if isRuntime(c.pkg) && len(c.files) > 0 {
+			// The build compiles the runtime itself: its module
+			// requires it. It must be the runtime this binary goes with.
+			var files []string
+			for _, i := range c.files {
+				files = append(files, c.args[i])
+			}
+			if err := sameRuntimeFiles(c.pkg, filepath.Dir(files[0]), files); err != nil {
+				fmt.Fprintf(stderr, "asyncinstr: %v\n", err)
+				return 1
+			}
+		}
+		return run(c.args, stdout, stderr)
+	}
+	newArgs, err := c.instrument()
+	if err != nil {
+		// If the package does not compile as written, the compiler's
+		// errors say why; otherwise the failure is asyncinstr's, and
+		// the build must not go on without instrumenting it.
+		var es rewrite.Errors
+		if errors.As(err, &es) {
+			if code := run(c.args, stdout, stderr); code != 0 {
+				return code
+			}
+		}
+		fmt.Fprintf(stderr, "asyncinstr: cannot instrument %s:\n%s\n", c.pkg, indent(err.Error()))
+		return 1
+	}
+	if newArgs == nil {
+		return run(c.args, stdout, stderr)
+	}
+	return run(newArgs, stdout, stderr)
+}
+
+func indent(s string) string {
+	return "\t" + strings.ReplaceAll(s, "\n", "\n\t")
+}
+
+// instrument rewrites the package into the work directory and returns the
+// compiler arguments that compile the rewritten copies, or nil if nothing
+// changes.
+func (c *compileCmd) instrument() ([]string, error) {
+	rs, err := selectedRules()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := readImportcfg(c.importcfgPath())
+	if err != nil {
+		return nil, err
+	}
+	goarch := os.Getenv("GOARCH")
+	if goarch == "" {
+		goarch = runtime.GOARCH
+	}
+	var files []string
+	for _, i := range c.files {
+		files = append(files, c.args[i])
+	}
+	dir, err := os.Getwd() // the go command compiles in the package's directory
+	if err != nil {
+		return nil, err
+	}
+	fset := token.NewFileSet()
+	conf := types.Config{GoVersion: c.lang, Importer: cfg.importer(fset), Sizes: types.SizesFor("gc", goarch)}
+	p, err := rewrite.CheckPackage(fset, c.pkg, dir, files, conf)
+	if err != nil {
+		return nil, err
+	}
+	g, _ := parentGo() // without it, sites are named by import path
+	p.SiteName = siteNamer(c.importPath(), g.mainModules())
+	res, err := rewrite.RewritePackage(p, rs)
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Changes) == 0 {
+		return nil, nil
+	}
+
+	work := filepath.Join(filepath.Dir(c.out), "asyncinstr")
+	if err := os.MkdirAll(work, 0o777); err != nil {
+		return nil, err
+	}
+	args := slices.Clone(c.args)
+	index := map[string]int{}
+	for _, i := range c.files {
+		index[c.args[i]] = i
+	}
+	used := map[string]bool{}
+	for _, ch := range res.Changes {
+		name := filepath.Base(ch.Path)
+		for n := 2; used[name]; n++ {
+			name = fmt.Sprintf("%d_%s", n, filepath.Base(ch.Path))
+		}
+		used[name] = true
+		dst := filepath.Join(work, name)
+		// The copy reports the positions of the file it was made from.
+		src := append([]byte("//line "+ch.Path+":1:1\n"), ch.New...)
+		if err := os.WriteFile(dst, src, 0o666); err != nil {
+			return nil, err
+		}
+		if i, ok := index[ch.Path]; ok {
+			args[i] = dst
+		} else {
+			args = append(args, dst)
+		}
+	}
+	if _, ok := cfg.files[rules.RuntimePath]; !ok {
+		rb, err := resolveRuntime(c.args[0], c.pgo)
+		if err != nil {
+			return nil, err
+		}
+		if err := consistent(rb, cfg); err != nil {
+			return nil, err
+		}
+		data, _ := cfg.with(rb.Packages)
+		newCfg := filepath.Join(work, "importcfg")
+		if err := os.WriteFile(newCfg, data, 0o666); err != nil {
+			return nil, err
+		}
+		c.setImportcfg(args, newCfg)
+	}
+	return args, nil
+}
+
+// consistent checks that the standard library archives the runtime was
+// built against are those of the build, where the build has them too: if
+// they differ, the go command's flags were not reproduced, and the link
+// would fail with a fingerprint mismatch, or worse.
+func consistent(rb *runtimeBuild, cfg *importcfg) error {
+	for _, p := range rb.Packages {
+		if !p.Standard || p.Export == "" {
+			continue
+		}
+		theirs, ok := cfg.files[p.ImportPath]
+		if !ok {
+			continue
+		}
+		a, err1 := actionID(p.Export)
+		b, err2 := actionID(theirs)
+		if err := errors.Join(err1, err2); err != nil {
+			return err
+		}
+		if a != b {
+			return fmt.Errorf("the runtime was built with other flags than this build (package %s differs): "+
+				"run the build through \"asyncinstr go\", or report this with the go command's flags", p.ImportPath)
+		}
+	}
+	return nil
+}
+
+// selectedRules returns the rules that $ASYNCINSTR_RULES names, or all.
+func selectedRules() ([]*rules.Rule, error) {
+	s := os.Getenv(RulesEnv)
+	if s == "" {
+		return rules.All, nil
+	}
+	rs, err := rules.Select(s)
+	if err != nil {
+		return nil, fmt.Errorf("$%s: %w", RulesEnv, err)
+	}
+	return rs, nil
+}
+
+// siteNamer names files in the site table as source mode does: by their
+// path in the main module, or by import path elsewhere.
+func siteNamer(pkg string, mains []string) func(string) string {
+	return func(filename string) string {
+		for _, root := range mains {
+			if rel, err := filepath.Rel(root, filename); err == nil && !strings.HasPrefix(rel, "..") {
+				return filepath.ToSlash(rel)
+			}
+		}
+		return strings.TrimSuffix(pkg, "_test") + "/" + filepath.Base(filename)
+	}
+}

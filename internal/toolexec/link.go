@@ -1,0 +1,113 @@
+package toolexec
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/asyncinstr/asyncinstr/rules"
+)
+
+// link adds the runtime and its dependencies to the linker's importcfg,
+// unless the build has them already (its module requires the runtime).
+// Instrumented packages refer to the runtime without the go command
+// knowing; extra entries are harmless to a program that does not.
+func link(args []string, stdout, stderr io.Writer) int {
+	idx, inline := 0, false
+	for i := 1; i < len(args); i++ {
+		switch {
+		case args[i] == "-importcfg" && i+1 < len(args):
+			idx = i + 1
+		case strings.HasPrefix(args[i], "-importcfg="):
+			idx, inline = i, true
+		}
+	}
+	if idx == 0 {
+		return run(args, stdout, stderr)
+	}
+	path := strings.TrimPrefix(args[idx], "-importcfg=")
+	newArgs, err := linkArgs(args, idx, inline, path)
+	if err != nil {
+		fmt.Fprintf(stderr, "asyncinstr: linking %s: %v\n", os.Getenv("TOOLEXEC_IMPORTPATH"), err)
+		return 1
+	}
+	return run(newArgs, stdout, stderr)
+}
+
+func linkArgs(args []string, idx int, inline bool, path string) ([]string, error) {
+	cfg, err := readImportcfg(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := cfg.files[rules.RuntimePath]; ok {
+		return args, nil
+	}
+	// The runtime must be the one the packages were compiled against:
+	// the build for the profile that its standard library was built with.
+	var rb *runtimeBuild
+	var errs []string
+	for _, pgo := range pgoCandidates(args[0]) {
+		r, err := resolveRuntime(args[0], pgo)
+		if err != nil {
+			return nil, err
+		}
+		if err := consistent(r, cfg); err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		rb = r
+		break
+	}
+	if rb == nil {
+		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	}
+	data, added := cfg.with(rb.Packages)
+	if !added {
+		return args, nil
+	}
+	newCfg := filepath.Join(filepath.Dir(path), "asyncinstr-importcfg.link")
+	if err := os.WriteFile(newCfg, data, 0o666); err != nil {
+		return nil, err
+	}
+	args = slices.Clone(args)
+	if inline {
+		args[idx] = "-importcfg=" + newCfg
+	} else {
+		args[idx] = newCfg
+	}
+	return args, nil
+}
+
+// pgoCandidates returns the profiles the build may have compiled with:
+// none, or what -pgo names, or a default.pgo of the main package.
+func pgoCandidates(tool string) []string {
+	cands := []string{""}
+	g, err := parentGo()
+	if err != nil {
+		return cands
+	}
+	_, pgo := g.buildFlags()
+	switch pgo {
+	case "off":
+	case "", "auto":
+		if wd, err := os.Getwd(); err == nil {
+			if p := filepath.Join(wd, "default.pgo"); fileExists(p) {
+				cands = append(cands, p)
+			}
+		}
+	default:
+		if !filepath.IsAbs(pgo) {
+			pgo = filepath.Join(g.Dir, pgo)
+		}
+		cands = []string{pgo, ""}
+	}
+	return cands
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}

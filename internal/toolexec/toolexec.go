@@ -1,0 +1,168 @@
+// Package toolexec is asyncinstr's compile-time mode. Given
+// -toolexec=asyncinstr, the go command runs every tool of a build as
+// "asyncinstr /path/to/tool args...": this package answers those
+// invocations.
+//
+//   - compile of a package outside the standard library and the runtime
+//     module: the package is type-checked against the export data its
+//     importcfg names, rewritten by package rewrite with the same rules
+//     as source mode, and compiled from copies in the build's work
+//     directory. Each copy starts with a //line directive naming the file
+//     it was made from, and no rewrite moves a line, so every position
+//     (compiler errors, panics, runtime.Caller, coverage) is the
+//     original's. The companion file is added to the compile, and the
+//     runtime package to its importcfg.
+//   - link: the runtime and its dependencies are added to importcfg.link.
+//   - compile -V=full and link -V=full: the tool's answer, with a
+//     fingerprint of everything that changes the output appended, so that
+//     the build cache keeps instrumented and plain builds apart and
+//     rebuilds when asyncinstr, its rules or its runtime change.
+//   - everything else runs unchanged.
+//
+// The runtime archives come from one "go list -export" of the runtime,
+// run with the flags of the go command that started the build (see
+// runtime.go), so that they are the very cache entries the build itself
+// would produce.
+package toolexec
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/asyncinstr/asyncinstr/internal/runtimesrc"
+)
+
+// Environment variables that asyncinstr reads in compile-time mode.
+const (
+	// RulesEnv selects the rules, as -rules does in source mode.
+	RulesEnv = "ASYNCINSTR_RULES"
+	// GoEnv describes the go command that runs the build (its working
+	// directory and arguments, as JSON); "asyncinstr go" sets it. Without
+	// it, they are read from the parent process.
+	GoEnv = "ASYNCINSTR_GO"
+	// nestedEnv marks the go list that builds the runtime: its tools run
+	// unchanged, apart from the -V=full fingerprint that lets it share the
+	// build's cache entries.
+	nestedEnv = "ASYNCINSTR_NESTED"
+)
+
+// Is reports whether args (the command's arguments) are a toolexec
+// invocation: the go command sets TOOLEXEC_IMPORTPATH for the tools of a
+// package, and asks each tool (and the C compiler) for its version without
+// it.
+func Is(args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	if _, ok := os.LookupEnv("TOOLEXEC_IMPORTPATH"); ok {
+		return true
+	}
+	return len(args) >= 2 && (args[1] == "-V=full" || args[1] == "-###")
+}
+
+// Main answers one toolexec invocation and returns the exit status.
+func Main(args []string, stdout, stderr io.Writer) int {
+	tool := toolName(args[0])
+	var err error
+	switch {
+	case len(args) == 2 && args[1] == "-V=full" && (tool == "compile" || tool == "link"):
+		err = version(args, stdout, stderr)
+	case os.Getenv(nestedEnv) != "":
+		return run(args, stdout, stderr)
+	case tool == "compile":
+		return compile(args, stdout, stderr)
+	case tool == "link":
+		return link(args, stdout, stderr)
+	default:
+		return run(args, stdout, stderr)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "asyncinstr: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func toolName(path string) string {
+	return strings.TrimSuffix(filepath.Base(path), ".exe")
+}
+
+// run runs a tool as given and returns its exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.Exited() {
+			return ee.ExitCode()
+		}
+		fmt.Fprintf(stderr, "asyncinstr: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// version answers "tool -V=full". The go command keys the build cache on
+// this line (the whole line for a release toolchain, the content part of
+// the buildID field for a development one), so the fingerprint goes where
+// it will be read.
+func version(args []string, stdout, stderr io.Writer) error {
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stderr = stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("%s -V=full: %w", args[0], err)
+	}
+	fp, err := Fingerprint()
+	if err != nil {
+		return err
+	}
+	line := strings.TrimRight(string(out), "\n")
+	f := strings.Fields(line)
+	if len(f) >= 3 && f[2] == "devel" && strings.HasPrefix(f[len(f)-1], "buildID=") {
+		line += "-asyncinstr" + fp // extends the buildID field
+	} else {
+		line += " asyncinstr=" + fp
+	}
+	_, err = fmt.Fprintln(stdout, line)
+	return err
+}
+
+var fingerprint = sync.OnceValues(func() (string, error) {
+	h := sha256.New()
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("finding the asyncinstr binary: %w", err)
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		return "", fmt.Errorf("fingerprinting the asyncinstr binary: %w", err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("fingerprinting the asyncinstr binary: %w", err)
+	}
+	dir, err := runtimesrc.Dir()
+	if err != nil {
+		return "", err
+	}
+	rt, err := runtimesrc.Hash(dir)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(h, "\nruntime %s\nrules %s\n", rt, os.Getenv(RulesEnv))
+	return hex.EncodeToString(h.Sum(nil))[:32], nil
+})
+
+// Fingerprint identifies what makes an instrumented build's output: this
+// binary, the runtime's sources and the selected rules. The -V=full
+// answers carry it.
+func Fingerprint() (string, error) { return fingerprint() }

@@ -1,0 +1,150 @@
+package rewrite
+
+import (
+	"bytes"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"path/filepath"
+	"runtime"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/asyncinstr/asyncinstr/rules"
+)
+
+// A unit is one package's files as one compilation sees them, with what is
+// needed to write its companion: the shared core of source mode (a group)
+// and compile-time mode (a Package).
+type unit struct {
+	name     string // package name
+	compPath string // where the companion goes
+	oldComp  []byte // the companion already there, or nil
+	sites    []siteEntry
+	files    []fileInput // in path order
+	paths    []string
+	other    [][]byte // sources not rewritten here that may call helpers
+	declares bool     // the package declares hooksrt at package level
+	siteName func(filename string) string
+}
+
+// rewrite finds the sites of every file in order (they are numbered across
+// the package), renders the changed files concurrently, and returns the
+// changed files followed by the companion when it changes.
+func (u *unit) rewrite(rs []*rules.Rule) ([]Change, []Site, error) {
+	sites := u.sites
+	var found []Site
+	frs := make([]*fileResult, len(u.files))
+	for i := range u.files {
+		u.files[i].firstSite = len(sites)
+		frs[i] = findSites(u.files[i], rs)
+		found = append(found, frs[i].sites...)
+		for _, s := range frs[i].newSites {
+			sites = append(sites, siteEntry{File: u.siteName(s.Pos.Filename), Line: s.Pos.Line, Func: s.Func})
+		}
+	}
+	var eg errgroup.Group
+	eg.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range u.files {
+		if frs[i].changed == nil {
+			continue
+		}
+		eg.Go(func() error {
+			out, err := render(u.files[i], rs, frs[i].changed)
+			frs[i].out = out
+			return err
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, nil, Errors{{Msg: err.Error()}}
+	}
+	var changes []Change
+	outputs := u.other
+	for i, path := range u.paths {
+		out, src := frs[i].out, u.files[i].src
+		if out != nil && !bytes.Equal(out, src) {
+			changes = append(changes, Change{Path: path, Old: src, New: out})
+		} else {
+			out = src
+		}
+		outputs = append(outputs, out)
+	}
+	helpers := helpersUsed(outputs...)
+	if len(changes) == 0 && (u.oldComp != nil || len(helpers) == 0) {
+		return nil, found, nil
+	}
+	comp, err := companion(u.name, helpers, sites, u.declares)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !bytes.Equal(comp, u.oldComp) {
+		changes = append(changes, Change{Path: u.compPath, Old: u.oldComp, New: comp})
+	}
+	return changes, found, nil
+}
+
+// companionFor names the companion of a package: one for an external test
+// package, one for a package made only of test files, one otherwise.
+func companionFor(pkgName string, hasNonTest bool) string {
+	switch {
+	case len(pkgName) > 5 && pkgName[len(pkgName)-5:] == "_test":
+		return companionXTestName
+	case !hasNonTest:
+		return companionTestName
+	}
+	return companionName
+}
+
+// A Package is one package as a compiler invocation sees it, parsed and
+// type-checked by the caller: compile-time mode rewrites each compilation
+// this way, one package at a time.
+type Package struct {
+	Fset  *token.FileSet
+	Types *types.Package
+	Info  *types.Info
+	// Files are the package's Go files in the compiler's order, with their
+	// paths and bytes. A companion file among them (the package was
+	// instrumented in source mode) is renumbered, not rewritten.
+	Files []*ast.File
+	Paths []string
+	Srcs  [][]byte
+	// Dir is the package's source directory: the companion's path is in
+	// it, so that the compiler reports its positions there.
+	Dir string
+	// SiteName is the file name recorded for a site in the companion's
+	// table, given the site's position's file name.
+	SiteName func(filename string) string
+}
+
+// RewritePackage applies rs to one type-checked package. The changes come
+// back by original path; the companion's path is in p.Dir, with Old set
+// when the package already had one.
+func RewritePackage(p *Package, rs []*rules.Rule) (*Result, error) {
+	u := &unit{name: p.Types.Name(), siteName: p.SiteName,
+		declares: p.Types.Scope().Lookup("hooksrt") != nil}
+	hasNonTest := false
+	for i, path := range p.Paths {
+		base := filepath.Base(path)
+		if isCompanion(base) {
+			sites, err := readSites(path, p.Srcs[i])
+			if err != nil {
+				return nil, Errors{{Msg: err.Error()}}
+			}
+			u.oldComp, u.sites, u.compPath = p.Srcs[i], sites, path
+			continue
+		}
+		if len(base) < 8 || base[len(base)-8:] != "_test.go" {
+			hasNonTest = true
+		}
+		u.paths = append(u.paths, path)
+		u.files = append(u.files, fileInput{fset: p.Fset, file: p.Files[i], info: p.Info, src: p.Srcs[i]})
+	}
+	if u.compPath == "" {
+		u.compPath = filepath.Join(p.Dir, companionFor(u.name, hasNonTest))
+	}
+	changes, sites, err := u.rewrite(rs)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Changes: changes, Sites: sites}, nil
+}
