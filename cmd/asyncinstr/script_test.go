@@ -31,6 +31,7 @@ func TestMain(m *testing.M) {
 //
 //	RUNTIME      the absolute directory of this checkout's runtime module,
 //	             which -w and -o make instrumented modules require
+//	TOOLDIR      the go command's tool directory (compile, link, ...)
 //	HOME, GOPATH, GOMODCACHE, GOCACHE, GOPROXY
 //	             as `go env` reports them here, so that the go command
 //	             shares the caches (and needs no network for what they hold)
@@ -52,7 +53,7 @@ func TestScript(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(runtimeDir, "go.mod")); err != nil {
 		t.Fatalf("cannot find the runtime module: %v", err)
 	}
-	goEnv := goEnv(t, "GOPATH", "GOMODCACHE", "GOCACHE", "GOPROXY", "GONOSUMDB")
+	goEnv := goEnv(t, "GOPATH", "GOMODCACHE", "GOCACHE", "GOPROXY", "GONOSUMDB", "GOTOOLDIR")
 	home, err := os.UserHomeDir()
 	if err != nil {
 		t.Fatal(err)
@@ -65,6 +66,9 @@ func TestScript(t *testing.T) {
 			env.Setenv("RUNTIME", runtimeDir)
 			env.Setenv("HOME", home)
 			for k, v := range goEnv {
+				if k == "GOTOOLDIR" {
+					k = "TOOLDIR" // for scripts; the go command finds its own
+				}
 				env.Setenv(k, v)
 			}
 			env.Setenv("GOFLAGS", "-mod=mod")

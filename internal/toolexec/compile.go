@@ -1,6 +1,7 @@
 package toolexec
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"go/token"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/asyncinstr/asyncinstr/rewrite"
@@ -94,6 +96,58 @@ func (c *compileCmd) importPath() string {
 	return c.pkg
 }
 
+// sourceDir returns the package's source directory: that of its first
+// file outside the build's work directory, or that which the //line
+// directive of a file generated there (by cover, say) names.
+func (c *compileCmd) sourceDir() string {
+	work := filepath.Dir(filepath.Dir(c.out))
+	var generated []string
+	for _, i := range c.files {
+		f := c.args[i]
+		if rel, err := filepath.Rel(work, f); err == nil && !strings.HasPrefix(rel, "..") {
+			generated = append(generated, f)
+			continue
+		}
+		return filepath.Dir(f)
+	}
+	for _, f := range generated {
+		if p := lineDirectiveFile(f); p != "" {
+			return filepath.Dir(p)
+		}
+	}
+	wd, _ := os.Getwd()
+	return wd
+}
+
+// lineDirectiveFile returns the file that the first //line directive in
+// the first lines of a generated file names, or "".
+func lineDirectiveFile(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for n := 0; n < 20 && sc.Scan(); n++ {
+		rest, ok := strings.CutPrefix(sc.Text(), "//line ")
+		if !ok {
+			continue
+		}
+		// path:line or path:line:col
+		for range 2 {
+			if i := strings.LastIndexByte(rest, ':'); i > 0 {
+				if _, err := strconv.Atoi(rest[i+1:]); err == nil {
+					rest = rest[:i]
+				}
+			}
+		}
+		if filepath.IsAbs(rest) {
+			return rest
+		}
+	}
+	return ""
+}
+
 // skip says why a compilation is left alone, or "".
 func (c *compileCmd) skip() string {
 	switch {
@@ -117,14 +171,11 @@ func isRuntime(path string) bool {
 func compile(args []string, stdout, stderr io.Writer) int {
 	c := parseCompile(args)
 	if c.skip() != "" {
-		if isRuntime(c.pkg) && len(c.files) > 0 {
+		if isRuntime(c.pkg) {
 			// The build compiles the runtime itself: its module
-			// requires it. It must be the runtime this binary goes with.
-			var files []string
-			for _, i := range c.files {
-				files = append(files, c.args[i])
-			}
-			if err := sameRuntimeFiles(c.pkg, filepath.Dir(files[0]), files); err != nil {
+			// requires it. It must be the runtime this binary goes
+			// with.
+			if err := sameRuntimeDir(c.pkg, c.sourceDir()); err != nil {
 				fmt.Fprintf(stderr, "asyncinstr: %v\n", err)
 				return 1
 			}
@@ -142,7 +193,7 @@ func compile(args []string, stdout, stderr io.Writer) int {
 				return code
 			}
 		}
-		fmt.Fprintf(stderr, "asyncinstr: cannot instrument %s:\n%s\n", c.pkg, indent(err.Error()))
+		fmt.Fprintf(stderr, "asyncinstr: cannot instrument %s:\n%s\n", c.importPath(), indent(err.Error()))
 		return 1
 	}
 	if newArgs == nil {
@@ -175,10 +226,7 @@ func (c *compileCmd) instrument() ([]string, error) {
 	for _, i := range c.files {
 		files = append(files, c.args[i])
 	}
-	dir, err := os.Getwd() // the go command compiles in the package's directory
-	if err != nil {
-		return nil, err
-	}
+	dir := c.sourceDir()
 	fset := token.NewFileSet()
 	conf := types.Config{GoVersion: c.lang, Importer: cfg.importer(fset), Sizes: types.SizesFor("gc", goarch)}
 	p, err := rewrite.CheckPackage(fset, c.pkg, dir, files, conf)

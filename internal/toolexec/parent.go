@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/mod/modfile"
+
+	"github.com/asyncinstr/asyncinstr/rules"
 )
 
 // A GoCommand is the go command that runs a build: its working directory
@@ -160,6 +162,30 @@ func (g *GoCommand) mainModules() []string {
 		return []string{filepath.Dir(mod)}
 	}
 	return nil
+}
+
+// providesRuntime reports whether a main module of the build requires the
+// runtime module, so that the build itself may compile the runtime.
+func (g *GoCommand) providesRuntime() bool {
+	for _, root := range g.mainModules() {
+		data, err := os.ReadFile(filepath.Join(root, "go.mod"))
+		if err != nil {
+			continue
+		}
+		f, err := modfile.ParseLax("go.mod", data, nil)
+		if err != nil {
+			continue
+		}
+		for _, r := range f.Require {
+			if r.Mod.Path == rules.RuntimeModule {
+				return true
+			}
+		}
+		if f.Module != nil && f.Module.Mod.Path == "github.com/asyncinstr/asyncinstr" {
+			return true // this repository, whose commands use the runtime
+		}
+	}
+	return false
 }
 
 // findUp returns the path of the first file named name in dir or above.

@@ -28,7 +28,6 @@ type rtPackage struct {
 	Export     string
 	Standard   bool
 	Dir        string
-	GoFiles    []string
 	Error      *struct{ Err string }
 }
 
@@ -174,35 +173,32 @@ func goCommandFor(tool string) string {
 	return "go"
 }
 
-// notProvided reports whether go list failed because the build's module
-// graph does not have the runtime.
-func notProvided(stderr string) bool {
-	for _, s := range []string{"no required module provides package", "cannot find module providing package",
-		"go.mod file not found", "cannot find main module", "is not in std", "is not in GOROOT",
-		"does not contain package", "not in a module"} {
-		if strings.Contains(stderr, s) {
-			return true
-		}
-	}
-	return false
-}
-
 func listRuntime(goBin, exe string, g *GoCommand, flags []string) (*runtimeBuild, error) {
-	args := []string{"list", "-deps", "-export", "-json=ImportPath,Export,Standard,Dir,GoFiles,Error",
+	args := []string{"list", "-deps", "-export", "-json=ImportPath,Export,Standard,Dir,Error",
 		"-toolexec=" + exe}
 	env := append(slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		return strings.HasPrefix(kv, "TOOLEXEC_IMPORTPATH=")
 	}), nestedEnv+"=1")
 
-	rb, stderr, err := goList(goBin, g.Dir, env, append(append(slices.Clone(args), flags...), rules.RuntimePath))
-	if err == nil {
+	if g.providesRuntime() {
+		// The build's module requires the runtime: list that one, never
+		// changing go.mod or looking modules up.
+		var own []string
+		for _, f := range flags {
+			if f == "-mod=mod" {
+				f = "-mod=readonly"
+			}
+			own = append(own, f)
+		}
+		env := append(env, "GOFLAGS="+strings.ReplaceAll(os.Getenv("GOFLAGS"), "-mod=mod", "-mod=readonly"))
+		rb, stderr, err := goList(goBin, g.Dir, env, append(append(slices.Clone(args), own...), rules.RuntimePath))
+		if err != nil {
+			return nil, fmt.Errorf("building the asyncinstr runtime that the module requires: %v\n%s", err, stderr)
+		}
 		if err := checkSameRuntime(rb); err != nil {
 			return nil, err
 		}
 		return rb, nil
-	}
-	if !notProvided(stderr) {
-		return nil, fmt.Errorf("building the asyncinstr runtime: %v\n%s", err, stderr)
 	}
 	// The build's modules do not provide the runtime: list it from a
 	// module of its own, with the flags that do not depend on the build's
@@ -350,7 +346,7 @@ func goList(goBin, dir string, env, args []string) (*runtimeBuild, string, error
 func checkSameRuntime(rb *runtimeBuild) error {
 	for _, p := range rb.Packages {
 		if p.ImportPath == rules.RuntimePath || strings.HasPrefix(p.ImportPath, rules.RuntimePath+"/") {
-			if err := sameRuntimeFiles(p.ImportPath, p.Dir, p.GoFiles); err != nil {
+			if err := sameRuntimeDir(p.ImportPath, p.Dir); err != nil {
 				return err
 			}
 		}
@@ -358,9 +354,10 @@ func checkSameRuntime(rb *runtimeBuild) error {
 	return nil
 }
 
-// sameRuntimeFiles reports an error unless files (base names in dir, or
-// paths) of the runtime package path are those of this binary's runtime.
-func sameRuntimeFiles(path, dir string, files []string) error {
+// sameRuntimeDir reports an error unless dir, which holds the runtime
+// package path, has the files of this binary's runtime: the same Go and
+// assembly files (tests aside), byte for byte.
+func sameRuntimeDir(path, dir string) error {
 	rtDir, err := runtimesrc.Dir()
 	if err != nil {
 		return err
@@ -369,21 +366,46 @@ func sameRuntimeFiles(path, dir string, files []string) error {
 	if filepath.Clean(dir) == ours {
 		return nil
 	}
-	for _, f := range files {
-		if !filepath.IsAbs(f) {
-			f = filepath.Join(dir, f)
-		}
-		theirs, err1 := os.ReadFile(f)
-		mine, err2 := os.ReadFile(filepath.Join(ours, filepath.Base(f)))
-		if err1 != nil || err2 != nil || !bytes.Equal(theirs, mine) {
-			v := runtimesrc.ToolVersion()
-			if v == "" {
-				v = "a local build, runtime at " + rtDir
+	a, err1 := sourceFiles(dir)
+	b, err2 := sourceFiles(ours)
+	if err1 == nil && err2 == nil && len(a) == len(b) {
+		same := true
+		for name, data := range a {
+			if !bytes.Equal(data, b[name]) {
+				same = false
+				break
 			}
-			return fmt.Errorf("the build uses %s from %s, which is not the runtime this asyncinstr goes with (%s): "+
-				"require the runtime version that matches asyncinstr, or drop the requirement and let asyncinstr provide it",
-				rules.RuntimeModule, dir, v)
+		}
+		if same {
+			return nil
 		}
 	}
-	return nil
+	v := runtimesrc.ToolVersion()
+	if v == "" {
+		v = "a local build, runtime at " + rtDir
+	}
+	return fmt.Errorf("the build uses %s from %s, which is not the runtime this asyncinstr goes with (%s): "+
+		"require the runtime version that matches asyncinstr, or drop the requirement and let asyncinstr provide it",
+		rules.RuntimeModule, dir, v)
+}
+
+// sourceFiles returns the Go (tests aside) and assembly files of dir.
+func sourceFiles(dir string) (map[string][]byte, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string][]byte{}
+	for _, e := range ents {
+		n := e.Name()
+		if e.IsDir() || !(strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") || strings.HasSuffix(n, ".s")) {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, n))
+		if err != nil {
+			return nil, err
+		}
+		m[n] = data
+	}
+	return m, nil
 }
