@@ -8,7 +8,7 @@ MODULES   := . runtime
 BENCHSTAT ?= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 COUNT     ?= 10
 
-.PHONY: help test test-short golden lint demo bench
+.PHONY: help test test-short golden lint demo demo-source corpus bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -27,14 +27,28 @@ lint: ## gofmt and go vet
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
 
-# demo is the main job end to end: asyncinstr writes an instrumented copy
-# of this module (the sources stay untouched), and the copy's example runs.
+# demo is the main job end to end: asyncinstr is built, and runs the
+# example through the go command in compile-time mode (the sources stay
+# untouched). demo-source does the same through an instrumented copy of
+# this module written by source mode.
 DEMO_DIR  ?= $${TMPDIR:-/tmp}/asyncinstr-demo
 
-demo: ## instrument the bundled example with asyncinstr and run it: its event tree
+demo: ## build asyncinstr and run the bundled example through it: its event tree
+	$(GO) build -o $(DEMO_DIR)-bin/asyncinstr ./cmd/asyncinstr
+	$(DEMO_DIR)-bin/asyncinstr go run ./examples/hooktree
+
+demo-source: ## the same through an instrumented copy of the module (source mode)
 	rm -rf $(DEMO_DIR)
 	$(GO) run ./cmd/asyncinstr -o $(DEMO_DIR) ./examples/hooktree
 	cd $(DEMO_DIR) && $(GO) run ./examples/hooktree
+
+# corpus runs the own test suites of the third-party modules listed in
+# internal/corpus, plainly and in compile-time mode, and fails unless the
+# same tests pass. CORPUS names some (sync,clockwork,...; default all);
+# RACE=1 adds -race.
+CORPUS ?= all
+corpus: ## the corpus's test suites, plain vs instrumented (long)
+	$(GO) test ./internal/corpus -run TestCorpus -corpus=$(CORPUS) $(if $(RACE),-corpus.race) -timeout 3h -v
 
 # go test -count N runs each sub-benchmark N times in a row, so a slow spell
 # on a noisy machine lands on one mode. bench runs the test binary COUNT

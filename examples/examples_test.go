@@ -1,11 +1,15 @@
-// Package examples_test instruments each example with asyncinstr and runs
-// it, checking the events it prints.
+// Package examples_test instruments each example with asyncinstr, in
+// source mode and in compile-time mode, and runs it, checking the events it
+// prints.
 package examples_test
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/asyncinstr/asyncinstr/rewrite"
@@ -37,7 +41,59 @@ GOROUTINE(4): trigger: 2 execution: 2
 				t.Errorf("instrumented %s printed:\n%s\nwant:\n%s", tc.name, got, tc.want)
 			}
 		})
+		t.Run(tc.name+"/toolexec", func(t *testing.T) {
+			cmd := exec.Command(asyncinstr(t), "go", "run", "./"+tc.name)
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("asyncinstr go run: %v\n%s", err, stderr(err))
+			}
+			if got := string(out); got != tc.want {
+				t.Errorf("%s built by asyncinstr go run printed:\n%s\nwant:\n%s", tc.name, got, tc.want)
+			}
+		})
 	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if asyncinstrBin.path != "" {
+		os.RemoveAll(filepath.Dir(asyncinstrBin.path))
+	}
+	os.Exit(code)
+}
+
+var asyncinstrBin struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// asyncinstr builds the command once, for compile-time mode.
+func asyncinstr(t *testing.T) string {
+	asyncinstrBin.once.Do(func() {
+		dir, err := os.MkdirTemp("", "asyncinstr-examples")
+		if err != nil {
+			asyncinstrBin.err = err
+			return
+		}
+		asyncinstrBin.path = filepath.Join(dir, "asyncinstr")
+		out, err := exec.Command("go", "build", "-o", asyncinstrBin.path, "../cmd/asyncinstr").CombinedOutput()
+		if err != nil {
+			asyncinstrBin.err = fmt.Errorf("building asyncinstr: %v\n%s", err, out)
+		}
+	})
+	if asyncinstrBin.err != nil {
+		t.Fatal(asyncinstrBin.err)
+	}
+	return asyncinstrBin.path
+}
+
+func stderr(err error) []byte {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.Stderr
+	}
+	return nil
 }
 
 // instrumentAndRun copies an example into a module of its own that requires

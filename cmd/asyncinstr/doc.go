@@ -7,9 +7,12 @@ which is where programs register hooks and read their execution context.
 
 Usage:
 
-	asyncinstr [flags] [packages]
+	asyncinstr [flags] [packages]          source mode
+	asyncinstr [-rules list] go build|install|run|test|list|vet [go flags] [packages]
+	go build|install|run|test -toolexec=asyncinstr [go flags] [packages]
+	                                       compile-time mode
 
-Packages are named as for go build (default "."), and their test files are
+In source mode, packages are named as for go build (default "."), and their test files are
 rewritten too. Without a flag, asyncinstr prints the files it would change,
 as a txtar archive, and changes nothing. The flags are:
 
@@ -105,9 +108,51 @@ again in the configuration closest to the current one that includes them
 (other build tags, then another GOARCH, then another GOOS). Files
 constrained by "//go:build ignore" are left alone.
 
+# Compile-time mode
+
+"asyncinstr go test ./..." runs "go test -toolexec=/path/to/asyncinstr
+./...": the go command then runs every compiler and linker of the build
+through asyncinstr, which rewrites each package outside the standard
+library (dependencies and vendored packages included) as it is compiled,
+with the rules and positions of source mode, and leaves the sources alone.
+-toolexec=asyncinstr given to the go command directly, or in GOFLAGS, does
+the same; so does any go command that accepts -toolexec. $ASYNCINSTR_RULES
+selects the rules, as -rules does (asyncinstr -rules=list go ... sets it).
+
+Each rewritten file is compiled from a copy in the build's work directory
+whose first line is a //line directive naming the original, and the
+companion file is compiled as if it were in the package's directory:
+compiler errors, panics, runtime.Caller, coverage profiles and -trimpath
+paths are those of the sources. Coverage (-cover, -coverpkg) counts the
+statements a plain build counts, never the runtime's.
+
+The program does not need to require the runtime: asyncinstr adds it to the
+compiler's and the linker's import configuration. It builds the runtime with
+one "go list -export" run with the build's own flags (read from the go
+command that runs it: "asyncinstr go" passes them in $ASYNCINSTR_GO; with
+-toolexec given directly they are read from the parent process, on Linux
+only), so that the runtime links with the very standard library archives
+the build uses, and keeps the result in the user cache directory. A module
+that requires the runtime itself (to register hooks) gets that one, which
+must be the runtime this asyncinstr goes with: a different one is an error.
+
+The build cache keeps instrumented and plain builds apart and stays
+correct: asyncinstr's answer to "compile -V=full" and "link -V=full", on
+which the go command keys every compile and link, carries a fingerprint of
+the asyncinstr binary, the runtime's sources and the selected rules. A
+rebuild with nothing changed compiles nothing; a new asyncinstr, runtime or
+rule set rebuilds everything once (the standard library included, since the
+go command keys its packages on the compiler too).
+
+A package that cannot be rewritten fails the build with a file:line:col
+error, never a silently uninstrumented binary. A package that does not
+compile as written is compiled unchanged, so that the compiler's own errors
+report why.
+
 # Exit status
 
-0 on success; 1 when -l or -d found something to change; 2 for usage
-errors and failures.
+In source mode, 0 on success; 1 when -l or -d found something to change; 2
+for usage errors and failures. "asyncinstr go" exits with the go command's
+status.
 */
 package main

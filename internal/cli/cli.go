@@ -24,14 +24,21 @@ import (
 const Version = "v0.1.0-dev"
 
 const usage = `usage: asyncinstr [flags] [packages]
+       asyncinstr [-rules list] go build|install|run|test|list|vet [go flags] [packages]
 
 asyncinstr rewrites Go packages so that their goroutines and timers report
 to github.com/asyncinstr/asyncinstr/runtime/hooksrt, Node's async_hooks for
-Go. Packages are named as for go build (default "."); their test files are
-included.
+Go.
 
-With no flag it prints the files it would change, as a txtar archive, and
-changes nothing.
+Source mode: packages are named as for go build (default "."); their test
+files are included. With no flag it prints the files it would change, as a
+txtar archive, and changes nothing.
+
+Compile-time mode: "asyncinstr go ..." runs the go command with
+-toolexec=asyncinstr, which rewrites every package outside the standard
+library as it is compiled and leaves the sources alone. -toolexec=asyncinstr
+works given to the go command directly too; $ASYNCINSTR_RULES selects the
+rules there.
 
 Flags:
 `

@@ -125,15 +125,18 @@ func version(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	line := strings.TrimRight(string(out), "\n")
+	_, err = fmt.Fprintln(stdout, markVersion(string(out), fp))
+	return err
+}
+
+// markVersion adds the fingerprint fp to a -V=full answer.
+func markVersion(out, fp string) string {
+	line := strings.TrimRight(out, "\n")
 	f := strings.Fields(line)
 	if len(f) >= 3 && f[2] == "devel" && strings.HasPrefix(f[len(f)-1], "buildID=") {
-		line += "-asyncinstr" + fp // extends the buildID field
-	} else {
-		line += " asyncinstr=" + fp
+		return line + "-asyncinstr" + fp // extends the buildID field
 	}
-	_, err = fmt.Fprintln(stdout, line)
-	return err
+	return line + " asyncinstr=" + fp
 }
 
 var fingerprint = sync.OnceValues(func() (string, error) {
