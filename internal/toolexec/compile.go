@@ -272,11 +272,8 @@ func (c *compileCmd) instrument() ([]string, error) {
 		}
 	}
 	if _, ok := cfg.files[rules.RuntimePath]; !ok {
-		rb, err := resolveRuntime(c.args[0], c.pgo)
+		rb, err := runtimeFor(c.args[0], c.pgo == "", cfg)
 		if err != nil {
-			return nil, err
-		}
-		if err := consistent(rb, cfg); err != nil {
 			return nil, err
 		}
 		data, _ := cfg.with(rb.Packages)
@@ -287,6 +284,37 @@ func (c *compileCmd) instrument() ([]string, error) {
 		c.setImportcfg(args, newCfg)
 	}
 	return args, nil
+}
+
+// runtimeFor returns the runtime's archives for a compile or link whose
+// importcfg is cfg. With a profile, the standard library is built with it,
+// and so must the runtime be: the profile is one of those the build may
+// use, the one whose standard library archives agree with cfg. noPGO says
+// that building without a profile is a candidate.
+func runtimeFor(tool string, noPGO bool, cfg *importcfg) (*runtimeBuild, error) {
+	var cands []string
+	if noPGO {
+		cands = append(cands, "")
+	}
+	if g, err := parentGo(); err == nil {
+		cands = append(cands, g.pgoProfiles()...)
+	}
+	var errs []error
+	for _, pgo := range cands {
+		rb, err := resolveRuntime(tool, pgo)
+		if err != nil {
+			return nil, err
+		}
+		if err := consistent(rb, cfg); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		return rb, nil
+	}
+	if len(errs) == 0 {
+		return nil, fmt.Errorf("the build uses a profile (-pgo) that asyncinstr cannot find: name it with -pgo=file")
+	}
+	return nil, errors.Join(errs...)
 }
 
 // consistent checks that the standard library archives the runtime was

@@ -45,24 +45,9 @@ func linkArgs(args []string, idx int, inline bool, path string) ([]string, error
 	if _, ok := cfg.files[rules.RuntimePath]; ok {
 		return args, nil
 	}
-	// The runtime must be the one the packages were compiled against:
-	// the build for the profile that its standard library was built with.
-	var rb *runtimeBuild
-	var errs []string
-	for _, pgo := range pgoCandidates(args[0]) {
-		r, err := resolveRuntime(args[0], pgo)
-		if err != nil {
-			return nil, err
-		}
-		if err := consistent(r, cfg); err != nil {
-			errs = append(errs, err.Error())
-			continue
-		}
-		rb = r
-		break
-	}
-	if rb == nil {
-		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	rb, err := runtimeFor(args[0], true, cfg)
+	if err != nil {
+		return nil, err
 	}
 	data, added := cfg.with(rb.Packages)
 	if !added {
@@ -81,33 +66,3 @@ func linkArgs(args []string, idx int, inline bool, path string) ([]string, error
 	return args, nil
 }
 
-// pgoCandidates returns the profiles the build may have compiled with:
-// none, or what -pgo names, or a default.pgo of the main package.
-func pgoCandidates(tool string) []string {
-	cands := []string{""}
-	g, err := parentGo()
-	if err != nil {
-		return cands
-	}
-	_, pgo := g.buildFlags()
-	switch pgo {
-	case "off":
-	case "", "auto":
-		if wd, err := os.Getwd(); err == nil {
-			if p := filepath.Join(wd, "default.pgo"); fileExists(p) {
-				cands = append(cands, p)
-			}
-		}
-	default:
-		if !filepath.IsAbs(pgo) {
-			pgo = filepath.Join(g.Dir, pgo)
-		}
-		cands = []string{pgo, ""}
-	}
-	return cands
-}
-
-func fileExists(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && !st.IsDir()
-}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"golang.org/x/mod/modfile"
@@ -130,6 +131,45 @@ func (g *GoCommand) buildFlags() (flags []string, pgo string) {
 		flags = append(flags, cover...)
 	}
 	return flags, pgo
+}
+
+// pgoProfiles returns the profiles that the build may compile with: the
+// one -pgo names, or, with -pgo=auto (the default), the default.pgo files
+// of the go command's directory and of the package directories named on
+// its command line.
+func (g *GoCommand) pgoProfiles() []string {
+	_, pgo := g.buildFlags()
+	switch pgo {
+	case "off":
+		return nil
+	case "", "auto":
+	default:
+		if !filepath.IsAbs(pgo) {
+			pgo = filepath.Join(g.Dir, pgo)
+		}
+		return []string{pgo}
+	}
+	dirs := []string{g.Dir}
+	for _, a := range g.Args[1:] {
+		if a == "--" || a == "-args" {
+			break
+		}
+		if strings.HasPrefix(a, ".") || filepath.IsAbs(a) {
+			d := strings.TrimSuffix(strings.TrimSuffix(a, "..."), "/")
+			if !filepath.IsAbs(d) {
+				d = filepath.Join(g.Dir, d)
+			}
+			dirs = append(dirs, d)
+		}
+	}
+	var profiles []string
+	for _, d := range dirs {
+		p := filepath.Join(d, "default.pgo")
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && !slices.Contains(profiles, p) {
+			profiles = append(profiles, p)
+		}
+	}
+	return profiles
 }
 
 // mainModules returns the root directories of the build's main modules:

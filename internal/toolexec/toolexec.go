@@ -56,8 +56,8 @@ const (
 
 // Is reports whether args (the command's arguments) are a toolexec
 // invocation: the go command sets TOOLEXEC_IMPORTPATH for the tools of a
-// package, and asks each tool (and the C compiler) for its version without
-// it.
+// package, asks each tool (and the C compiler) for its version without it,
+// and names its own tools by absolute path.
 func Is(args []string) bool {
 	if len(args) == 0 {
 		return false
@@ -65,7 +65,13 @@ func Is(args []string) bool {
 	if _, ok := os.LookupEnv("TOOLEXEC_IMPORTPATH"); ok {
 		return true
 	}
-	return len(args) >= 2 && (args[1] == "-V=full" || args[1] == "-###")
+	if len(args) >= 2 && (args[1] == "-V=full" || args[1] == "-###") {
+		return true
+	}
+	// Some tools (preprofile, say) run without TOOLEXEC_IMPORTPATH; they
+	// are named by absolute path, which no package pattern is.
+	st, err := os.Stat(args[0])
+	return filepath.IsAbs(args[0]) && err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0
 }
 
 // Main answers one toolexec invocation and returns the exit status.
@@ -140,17 +146,12 @@ func markVersion(out, fp string) string {
 }
 
 var fingerprint = sync.OnceValues(func() (string, error) {
-	h := sha256.New()
 	exe, err := os.Executable()
 	if err != nil {
 		return "", fmt.Errorf("finding the asyncinstr binary: %w", err)
 	}
-	f, err := os.Open(exe)
+	exeHash, err := fileHash(exe)
 	if err != nil {
-		return "", fmt.Errorf("fingerprinting the asyncinstr binary: %w", err)
-	}
-	defer f.Close()
-	if _, err := io.Copy(h, f); err != nil {
 		return "", fmt.Errorf("fingerprinting the asyncinstr binary: %w", err)
 	}
 	dir, err := runtimesrc.Dir()
@@ -161,9 +162,43 @@ var fingerprint = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	fmt.Fprintf(h, "\nruntime %s\nrules %s\n", rt, os.Getenv(RulesEnv))
+	h := sha256.New()
+	fmt.Fprintf(h, "asyncinstr %s\nruntime %s\nrules %s\n", exeHash, rt, os.Getenv(RulesEnv))
 	return hex.EncodeToString(h.Sum(nil))[:32], nil
 })
+
+// fileHash returns the SHA-256 of a file. The go command asks for -V=full
+// once per tool per build, and hashing the binary is most of the cost of
+// the answer, so the hash is kept in the cache directory under the file's
+// path, size, modification time and inode.
+func fileHash(path string) (string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	key := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d\x00%s", path, st.Size(), st.ModTime().UnixNano(), fileID(st)))
+	memo := filepath.Join(cacheDir(), "exe-"+hex.EncodeToString(key[:16]))
+	if data, err := os.ReadFile(memo); err == nil && len(data) == 64 {
+		return string(data), nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if os.MkdirAll(cacheDir(), 0o777) == nil {
+		tmp := fmt.Sprintf("%s.%d.tmp", memo, os.Getpid())
+		if os.WriteFile(tmp, []byte(sum), 0o666) == nil {
+			os.Rename(tmp, memo)
+		}
+	}
+	return sum, nil
+}
 
 // Fingerprint identifies what makes an instrumented build's output: this
 // binary, the runtime's sources and the selected rules. The -V=full
