@@ -65,4 +65,3 @@ func linkArgs(args []string, idx int, inline bool, path string) ([]string, error
 	}
 	return args, nil
 }
-
