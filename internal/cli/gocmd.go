@@ -55,14 +55,14 @@ func runGo(args []string, rulesList string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	desc, _ := json.Marshal(toolexec.GoCommand{Dir: dir, Args: args})
-	goArgs := append([]string{args[0], "-toolexec=" + exe}, args[1:]...)
+	goArgs := append([]string{args[0], toolexec.Flag(exe)}, args[1:]...)
 	if len(args) > 1 && (args[1] == "-C" || strings.HasPrefix(args[1], "-C=") || strings.HasPrefix(args[1], "--C")) {
 		// -C must come first.
 		n := 1
 		if !strings.Contains(args[1], "=") {
 			n = 2
 		}
-		goArgs = append(append([]string{args[0]}, args[1:1+n]...), append([]string{"-toolexec=" + exe}, args[1+n:]...)...)
+		goArgs = append(append([]string{args[0]}, args[1:1+n]...), append([]string{toolexec.Flag(exe)}, args[1+n:]...)...)
 	}
 	cmd := exec.Command("go", goArgs...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr

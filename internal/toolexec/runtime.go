@@ -175,7 +175,7 @@ func goCommandFor(tool string) string {
 
 func listRuntime(goBin, exe string, g *GoCommand, flags []string) (*runtimeBuild, error) {
 	args := []string{"list", "-deps", "-export", "-json=ImportPath,Export,Standard,Dir,Error",
-		"-toolexec=" + exe}
+		Flag(exe)}
 	env := append(slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		return strings.HasPrefix(kv, "TOOLEXEC_IMPORTPATH=")
 	}), nestedEnv+"=1")

@@ -34,6 +34,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -95,6 +96,15 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// Flag returns the go command's -toolexec flag that runs exe, quoted as the
+// go command splits it when the path has spaces.
+func Flag(exe string) string {
+	if strings.ContainsAny(exe, " \t'\"") {
+		return "-toolexec=" + strconv.Quote(exe)
+	}
+	return "-toolexec=" + exe
 }
 
 func toolName(path string) string {

@@ -176,3 +176,12 @@ func TestSiteNamer(t *testing.T) {
 		t.Errorf("external test file named %q", got)
 	}
 }
+
+func TestFlag(t *testing.T) {
+	if got := Flag("/bin/asyncinstr"); got != "-toolexec=/bin/asyncinstr" {
+		t.Errorf("Flag = %q", got)
+	}
+	if got := Flag("/my tools/asyncinstr"); got != `-toolexec="/my tools/asyncinstr"` {
+		t.Errorf("Flag = %q", got)
+	}
+}
