@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/build/constraint"
 	"go/token"
 	"go/types"
+	goversion "go/version"
 	"io"
 	"os"
 	"path/filepath"
@@ -252,6 +255,11 @@ func (c *compileCmd) instrument() ([]string, error) {
 	for _, i := range c.files {
 		index[c.args[i]] = i
 	}
+	parsed := map[string]*ast.File{}
+	for i, path := range p.Paths {
+		parsed[path] = p.Files[i]
+	}
+	upgrade := c.lang != "" && goversion.Compare(c.lang, minLang) < 0
 	used := map[string]bool{}
 	for _, ch := range res.Changes {
 		name := filepath.Base(ch.Path)
@@ -260,8 +268,7 @@ func (c *compileCmd) instrument() ([]string, error) {
 		}
 		used[name] = true
 		dst := filepath.Join(work, name)
-		// The copy reports the positions of the file it was made from.
-		src := append([]byte("//line "+ch.Path+":1:1\n"), ch.New...)
+		src := copySource(ch, p.Fset, parsed[ch.Path], upgrade)
 		if err := os.WriteFile(dst, src, 0o666); err != nil {
 			return nil, err
 		}
@@ -284,6 +291,55 @@ func (c *compileCmd) instrument() ([]string, error) {
 		c.setImportcfg(args, newCfg)
 	}
 	return args, nil
+}
+
+// minLang is the language version that rewritten code needs: its generic
+// helpers need go1.18, and go1.21 is the lowest that a //go:build line can
+// raise a file to.
+const minLang = "go1.21"
+
+// copySource returns the text of a rewritten file's copy. Its first line is
+// a //line directive naming the file it was made from, so that it reports
+// that file's positions. In a package whose language version is below
+// minLang (a module with an old go line), the copy's //go:build line asks
+// for minLang too, which only adds features (generics among them): the
+// loop variable semantics change in go1.22. The line is added above the
+// //line directive, or an existing one extended in place, so that no line
+// of the source moves.
+func copySource(ch rewrite.Change, fset *token.FileSet, f *ast.File, upgrade bool) []byte {
+	src := ch.New
+	head := "//line " + ch.Path + ":1:1\n"
+	if upgrade {
+		if start, end, expr, ok := buildLine(fset, f); ok {
+			src = slices.Concat(src[:start], []byte("//go:build ("+expr+") && "+minLang), src[end:])
+		} else {
+			head = "//go:build " + minLang + "\n" + head
+		}
+	}
+	return append([]byte(head), src...)
+}
+
+// buildLine returns the offsets and expression of a file's //go:build
+// line, if it has one.
+func buildLine(fset *token.FileSet, f *ast.File) (start, end int, expr string, ok bool) {
+	if f == nil {
+		return 0, 0, "", false
+	}
+	for _, cg := range f.Comments {
+		if cg.Pos() > f.Package {
+			break
+		}
+		for _, c := range cg.List {
+			if constraint.IsGoBuild(c.Text) {
+				x, err := constraint.Parse(c.Text)
+				if err != nil {
+					return 0, 0, "", false
+				}
+				return fset.Position(c.Pos()).Offset, fset.Position(c.End()).Offset, x.String(), true
+			}
+		}
+	}
+	return 0, 0, "", false
 }
 
 // runtimeFor returns the runtime's archives for a compile or link whose
