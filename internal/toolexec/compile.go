@@ -229,6 +229,15 @@ func (c *compileCmd) instrument() ([]string, error) {
 	for _, i := range c.files {
 		files = append(files, c.args[i])
 	}
+	srcs := make([][]byte, len(files))
+	for i, f := range files {
+		if srcs[i], err = os.ReadFile(f); err != nil {
+			return nil, err
+		}
+	}
+	if !rewrite.MayRewrite(files, srcs, rs) {
+		return nil, nil // nothing to type-check for
+	}
 	dir := c.sourceDir()
 	fset := token.NewFileSet()
 	conf := types.Config{GoVersion: c.lang, Importer: cfg.importer(fset), Sizes: types.SizesFor("gc", goarch)}

@@ -1,0 +1,31 @@
+package rewrite
+
+import (
+	"testing"
+
+	"github.com/asyncinstr/asyncinstr/rules"
+)
+
+func TestMayRewrite(t *testing.T) {
+	afterfunc := []*rules.Rule{rules.Lookup("afterfunc")}
+	for _, tc := range []struct {
+		name, src string
+		rs        []*rules.Rule
+		want      bool
+	}{
+		{"go statement", "package p\nfunc f() { go f() }\n", rules.All, true},
+		{"no site", "package p\nfunc f() int { return 1 }\n", rules.All, false},
+		{"in a comment only", "package p\n// go f() AfterFunc\nfunc f() {}\n", rules.All, false},
+		{"in a string only", "package p\nvar s = \"go AfterFunc\"\n", rules.All, false},
+		{"matched name", "package p\nimport \"time\"\nvar _ = time.AfterFunc\n", rules.All, true},
+		{"timer method", "package p\nfunc f(t interface{ Stop() bool }) { t.Stop() }\n", rules.All, true},
+		{"go statement, rule off", "package p\nfunc f() { go f() }\n", afterfunc, false},
+	} {
+		if got := MayRewrite([]string{"p.go"}, [][]byte{[]byte(tc.src)}, tc.rs); got != tc.want {
+			t.Errorf("%s: MayRewrite = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if !MayRewrite([]string{"/p/zz_asyncinstr.go"}, [][]byte{[]byte("package p\n")}, rules.All) {
+		t.Error("a companion file is not renumbered")
+	}
+}
