@@ -13,11 +13,17 @@ COUNT     ?= 10
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
+# The compile-time mode scripts build the standard library once for each
+# build configuration they use (-race, -cover, a profile, ...) under the
+# test binary's fingerprint: on a cold cache that is longer than go test's
+# default timeout of 10 minutes.
+TIMEOUT   ?= 40m
+
 test: ## run every test under the race detector
-	for m in $(MODULES); do (cd $$m && $(GO) test -race -count=1 ./...) || exit 1; done
+	for m in $(MODULES); do (cd $$m && $(GO) test -race -count=1 -timeout $(TIMEOUT) ./...) || exit 1; done
 
 test-short: ## run the quick tests under the race detector
-	for m in $(MODULES); do (cd $$m && $(GO) test -race -short -count=1 ./...) || exit 1; done
+	for m in $(MODULES); do (cd $$m && $(GO) test -race -short -count=1 -timeout $(TIMEOUT) ./...) || exit 1; done
 
 golden: ## regenerate testdata/golden from the rewriter's current output
 	$(GO) test ./rewrite -run 'TestGolden' -update
