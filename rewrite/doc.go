@@ -31,6 +31,14 @@
 // Calls matched by a rule go through the runtime function it names
 // (rules.Func): see package rules for the table.
 //
+// Instrument and Strip serve source mode. Compile-time mode
+// (internal/toolexec) rewrites one compiler invocation at a time:
+// CheckPackage type-checks the files it names against export data, and
+// RewritePackage rewrites them, through the same per-package code as
+// Instrument, so both modes number sites and write companions alike.
+// MayRewrite tells, from tokens alone, that a package has nothing to
+// rewrite.
+//
 // A run asks go list for the package graph, type-checks from source the
 // packages it rewrites (and the test variants that depend on them), with
 // export data for the rest, finds the sites of every file on the go/ast
