@@ -393,6 +393,17 @@ func importsC(f *ast.File) bool {
 // buildIgnore reports whether a file is excluded from every build by a
 // "//go:build ignore" line, as generators and scratch programs are.
 func buildIgnore(f *ast.File) bool {
+	_, expr := GoBuildLine(f)
+	return expr != nil && !expr.Eval(func(tag string) bool { return tag != "ignore" }) &&
+		expr.Eval(func(string) bool { return true })
+}
+
+// GoBuildLine returns a file's //go:build comment and its expression, or
+// nils if it has none that parses.
+func GoBuildLine(f *ast.File) (*ast.Comment, constraint.Expr) {
+	if f == nil {
+		return nil, nil
+	}
 	for _, cg := range f.Comments {
 		if cg.Pos() > f.Package {
 			break
@@ -400,14 +411,14 @@ func buildIgnore(f *ast.File) bool {
 		for _, c := range cg.List {
 			if constraint.IsGoBuild(c.Text) {
 				expr, err := constraint.Parse(c.Text)
-				if err == nil && !expr.Eval(func(tag string) bool { return tag != "ignore" }) &&
-					expr.Eval(func(string) bool { return true }) {
-					return true
+				if err != nil {
+					return nil, nil
 				}
+				return c, expr
 			}
 		}
 	}
-	return false
+	return nil, nil
 }
 
 func sortChanges(res *Result) {

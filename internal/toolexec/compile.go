@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"go/ast"
-	"go/build/constraint"
 	"go/token"
 	"go/types"
 	goversion "go/version"
@@ -319,36 +318,14 @@ func copySource(ch rewrite.Change, fset *token.FileSet, f *ast.File, upgrade boo
 	src := ch.New
 	head := "//line " + ch.Path + ":1:1\n"
 	if upgrade {
-		if start, end, expr, ok := buildLine(fset, f); ok {
-			src = slices.Concat(src[:start], []byte("//go:build ("+expr+") && "+minLang), src[end:])
+		if c, expr := rewrite.GoBuildLine(f); c != nil {
+			start, end := fset.Position(c.Pos()).Offset, fset.Position(c.End()).Offset
+			src = slices.Concat(src[:start], []byte("//go:build ("+expr.String()+") && "+minLang), src[end:])
 		} else {
 			head = "//go:build " + minLang + "\n" + head
 		}
 	}
 	return append([]byte(head), src...)
-}
-
-// buildLine returns the offsets and expression of a file's //go:build
-// line, if it has one.
-func buildLine(fset *token.FileSet, f *ast.File) (start, end int, expr string, ok bool) {
-	if f == nil {
-		return 0, 0, "", false
-	}
-	for _, cg := range f.Comments {
-		if cg.Pos() > f.Package {
-			break
-		}
-		for _, c := range cg.List {
-			if constraint.IsGoBuild(c.Text) {
-				x, err := constraint.Parse(c.Text)
-				if err != nil {
-					return 0, 0, "", false
-				}
-				return fset.Position(c.Pos()).Offset, fset.Position(c.End()).Offset, x.String(), true
-			}
-		}
-	}
-	return 0, 0, "", false
 }
 
 // runtimeFor returns the runtime's archives for a compile or link whose
