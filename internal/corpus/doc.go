@@ -21,7 +21,9 @@
 // and wall seconds, plain and instrumented.
 //
 // The test is skipped unless modules are named with -corpus, so that
-// "go test ./..." does not run it (it takes several minutes per mode):
+// "go test ./..." does not run it (it takes several minutes per mode).
+// "make corpus" runs it (CORPUS=sync,clockwork for some modules, RACE=1
+// for -race); CI runs all of it, and part of it under -race. By hand:
 //
 //	go test ./internal/corpus -run TestCorpus -corpus=all -timeout 3h -v
 //	go test ./internal/corpus -run TestCorpus -corpus=sync,clockwork -v
