@@ -36,14 +36,6 @@ type runtimeBuild struct {
 	Packages []rtPackage // dependencies first, the runtime last
 }
 
-func (rb *runtimeBuild) byPath() map[string]string {
-	m := map[string]string{}
-	for _, p := range rb.Packages {
-		m[p.ImportPath] = p.Export
-	}
-	return m
-}
-
 // resolveRuntime returns the runtime's archives as the build that runs tool
 // makes them, with the profile pgo ("" for none).
 //

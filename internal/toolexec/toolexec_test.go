@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestIs(t *testing.T) {
@@ -183,5 +184,38 @@ func TestFlag(t *testing.T) {
 	}
 	if got := Flag("/my tools/asyncinstr"); got != `-toolexec="/my tools/asyncinstr"` {
 		t.Errorf("Flag = %q", got)
+	}
+}
+
+// TestFileHashMemo checks that the memoised hash of the binary follows the
+// file: a stale one would let a changed asyncinstr reuse cache entries.
+func TestFileHashMemo(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	f := filepath.Join(t.TempDir(), "asyncinstr")
+	if err := os.WriteFile(f, []byte("version one"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h1, err := fileHash(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := fileHash(f); again != h1 {
+		t.Fatalf("hash changed with the file unchanged: %s, %s", h1, again)
+	}
+	// Same size, so only the modification time tells them apart.
+	if err := os.WriteFile(f, []byte("version two"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Minute)
+	if err := os.Chtimes(f, later, later); err != nil {
+		t.Fatal(err)
+	}
+	h2, err := fileHash(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h2 == h1 {
+		t.Fatal("the memoised hash of a changed binary was reused")
 	}
 }
