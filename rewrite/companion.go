@@ -8,6 +8,7 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -153,11 +154,20 @@ func companion(pkgName string, helpers []string, sites []siteEntry, pkgDeclaresH
 	}
 	var vars, funcs []string
 	for _, h := range helpers {
+		if chanHelpers[h] != "" && h != scopeType && h != handoffType && !slices.Contains(helpers, msgType) {
+			helpers = append(slices.Clip(helpers), msgType)
+			sort.Strings(helpers)
+			break
+		}
+	}
+	for _, h := range helpers {
 		name := strings.TrimPrefix(h, prefix)
 		switch {
 		case h == sitesVar:
 		case runtimeFuncs[name]:
 			vars = append(vars, fmt.Sprintf("\t%s = hooksrt.%s\n", h, name))
+		case chanHelpers[h] != "":
+			funcs = append(funcs, chanHelpers[h])
 		case builtinHelpers[h].decl != "":
 			funcs = append(funcs, builtinHelpers[h].decl)
 		default:

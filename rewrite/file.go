@@ -46,6 +46,8 @@ type fileInput struct {
 	file *ast.File
 	info *types.Info
 	src  []byte // the file's bytes, which fset and file describe
+	pkg  *types.Package
+	plan *chanPlan // the package's tracked channels; nil without the chan rule
 	// firstSite is the number of the file's first new site: sites are
 	// numbered across the package, in the companion file's table.
 	firstSite int
@@ -82,7 +84,8 @@ func findSites(in fileInput, rs []*rules.Rule) *fileResult {
 	if hasDirective(in.file.Doc) || ignoredFile(in.file) {
 		return res
 	}
-	dry := &walker{in: in, rules: rs, res: res, ignored: ignoredLines(in.fset, in.file), changedDecls: map[int]bool{}}
+	dry := newWalker(in, rs, nil, ignoredLines(in.fset, in.file))
+	dry.res, dry.changedDecls = res, map[int]bool{}
 	dry.walk()
 	if dry.changed {
 		res.changed = dry.changedDecls
@@ -108,13 +111,14 @@ func rewriteWhole(in fileInput, rs []*rules.Rule, ignored map[int]bool) ([]byte,
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in.fset.Position(in.file.Pos()), err)
 	}
-	w := &walker{in: in, rules: rs, dec: dec, res: &fileResult{}, ignored: ignored}
+	w := newWalker(in, rs, dec, ignored)
 	w.walk()
+	w.applyRecvs(df)
 	var buf bytes.Buffer
 	if err := decorator.Fprint(&buf, df); err != nil {
 		return nil, fmt.Errorf("%s: printing rewritten file: %w", in.fset.Position(in.file.Pos()).Filename, err)
 	}
-	return buf.Bytes(), nil
+	return w.fill(buf.Bytes()), nil
 }
 
 // rewriteFuncs rewrites only the function declarations that hold sites:
@@ -138,7 +142,8 @@ func rewriteFuncs(in fileInput, rs []*rules.Rule, ignored map[int]bool, changed 
 	}
 	sort.Ints(idx)
 	tf := in.fset.File(in.file.Pos())
-	w := &walker{in: in, rules: rs, res: &fileResult{}, ignored: ignored, only: changed}
+	w := newWalker(in, rs, nil, ignored)
+	w.only = changed
 	out := in.src
 	texts := make([][]byte, len(idx))
 	for k, i := range idx {
@@ -163,6 +168,7 @@ func rewriteFuncs(in fileInput, rs []*rules.Rule, ignored map[int]bool, changed 
 			return nil, false, fmt.Errorf("%s: %w", in.fset.Position(fd.Pos()), err)
 		}
 		w.walkDecl(i, fd)
+		w.applyRecvs(df)
 		var buf bytes.Buffer
 		if err := decorator.Fprint(&buf, df); err != nil {
 			return nil, false, fmt.Errorf("%s: printing rewritten function: %w", in.fset.Position(fd.Pos()), err)
@@ -180,7 +186,7 @@ func rewriteFuncs(in fileInput, rs []*rules.Rule, ignored map[int]bool, changed 
 		from, to := funcSpan(tf, in.file.Decls[idx[k]].(*ast.FuncDecl))
 		out = append(append(append([]byte(nil), out[:from]...), texts[k]...), out[to:]...)
 	}
-	return out, true, nil
+	return w.fill(out), true, nil
 }
 
 // funcSpan returns the byte offsets of a function declaration, with its
@@ -240,6 +246,17 @@ type walker struct {
 	ignored map[int]bool // lines whose statement or declaration is ignored
 	changed bool
 	fn      []string // enclosing function names, innermost last
+	// inserts are the texts of the placeholders in the dst tree (see
+	// chanrw.go); recvs, the receives to wrap, by dst node; recvDone, the
+	// receives that the walk has rewritten.
+	inserts  []string
+	recvs    map[dst.Node]func(dst.Expr) dst.Expr
+	recvDone map[*ast.UnaryExpr]bool
+}
+
+func newWalker(in fileInput, rs []*rules.Rule, dec *decorator.Decorator, ignored map[int]bool) *walker {
+	return &walker{in: in, rules: rs, dec: dec, res: &fileResult{}, ignored: ignored,
+		recvs: map[dst.Node]func(dst.Expr) dst.Expr{}, recvDone: map[*ast.UnaryExpr]bool{}}
 }
 
 func (w *walker) walk() {
@@ -290,6 +307,17 @@ func (w *walker) visit(n ast.Node) bool {
 		}
 	case *ast.CallExpr:
 		w.call(n)
+	case *ast.FuncDecl:
+		w.chanBody(n.Body, false)
+	case *ast.FuncLit:
+		w.chanBody(n.Body, true)
+	case *ast.ChanType:
+		w.chanType(n)
+	case *ast.UnaryExpr:
+		// A receive outside any function: a package variable's value.
+		if n.Op == token.ARROW && w.in.plan.tracked(w.in.info.TypeOf(n.X)) && !w.recvDone[n] {
+			w.wrapRecv(n, recvHelper)
+		}
 	}
 	return true
 }
@@ -470,28 +498,8 @@ func (w *walker) goStmt(g *ast.GoStmt) {
 	}
 }
 
-// pure reports whether evaluating e can have no effect: it neither calls
-// (conversions aside) nor receives. Evaluating it twice is then the same as
-// once.
-func (w *walker) pure(e ast.Expr) bool {
-	ok := true
-	ast.Inspect(e, func(n ast.Node) bool {
-		switch n := n.(type) {
-		case *ast.FuncLit:
-			return false // a literal is a value; its body does not run
-		case *ast.CallExpr:
-			if !w.in.info.Types[n.Fun].IsType() {
-				ok = false
-			}
-		case *ast.UnaryExpr:
-			if n.Op == token.ARROW {
-				ok = false
-			}
-		}
-		return ok
-	})
-	return ok
-}
+// pure reports whether evaluating e can have no effect (see pureExpr).
+func (w *walker) pure(e ast.Expr) bool { return pureExpr(w.in.info, e) }
 
 func (w *walker) allPure(es []ast.Expr) bool {
 	for _, e := range es {

@@ -333,7 +333,7 @@ func instrumentGroup(g *group, rs []*rules.Rule, res *Result) error {
 		if err != nil {
 			return Errors{{Msg: err.Error()}}
 		}
-		u.files = append(u.files, fileInput{fset: gf.pkg.Fset, file: gf.file, info: gf.pkg.TypesInfo, src: src})
+		u.files = append(u.files, fileInput{fset: gf.pkg.Fset, file: gf.file, info: gf.pkg.TypesInfo, src: src, pkg: gf.pkg.Types})
 	}
 	// Files of other build configurations may use helpers too.
 	for _, path := range otherGoFiles(g.dir, g.files) {

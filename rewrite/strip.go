@@ -111,7 +111,7 @@ func StripFile(filename string, src []byte) ([]byte, error) {
 	if err != nil {
 		return nil, syntaxErrors(err)
 	}
-	changed := false
+	changed := unChans(f)
 	dstutil.Apply(f, nil, func(c *dstutil.Cursor) bool {
 		switch n := c.Node().(type) {
 		case *dst.GoStmt:

@@ -7,6 +7,7 @@ import (
 	"go/types"
 	"path/filepath"
 	"runtime"
+	"slices"
 
 	"golang.org/x/sync/errgroup"
 
@@ -34,6 +35,13 @@ type unit struct {
 func (u *unit) rewrite(rs []*rules.Rule) ([]Change, []Site, error) {
 	sites := u.sites
 	var found []Site
+	if slices.ContainsFunc(rs, func(r *rules.Rule) bool { return r.Chans }) {
+		plan := u.chanPlan()
+		for i := range u.files {
+			u.files[i].plan = plan
+		}
+		found = append(found, plan.list()...)
+	}
 	frs := make([]*fileResult, len(u.files))
 	for i := range u.files {
 		u.files[i].firstSite = len(sites)
@@ -81,6 +89,29 @@ func (u *unit) rewrite(rs []*rules.Rule) ([]Change, []Site, error) {
 		changes = append(changes, Change{Path: u.compPath, Old: u.oldComp, New: comp})
 	}
 	return changes, found, nil
+}
+
+// chanPlan decides which channels of the package are tracked, from all
+// its files, as each type-checking of them saw them.
+func (u *unit) chanPlan() *chanPlan {
+	plan := newChanPlan()
+	var infos []*types.Info
+	byInfo := map[*types.Info][]*ast.File{}
+	first := map[*types.Info]fileInput{}
+	for _, in := range u.files {
+		if _, ok := byInfo[in.info]; !ok {
+			infos = append(infos, in.info)
+			first[in.info] = in
+		}
+		byInfo[in.info] = append(byInfo[in.info], in.file)
+	}
+	for _, info := range infos {
+		in := first[info]
+		plan.analyse(in.fset, in.pkg, info, byInfo[info], func(f *ast.File) func(ast.Node) bool {
+			return ignoredNodes(in.fset, f)
+		})
+	}
+	return plan
 }
 
 // companionFor names the companion of a package: one for an external test
@@ -137,7 +168,7 @@ func RewritePackage(p *Package, rs []*rules.Rule) (*Result, error) {
 			hasNonTest = true
 		}
 		u.paths = append(u.paths, path)
-		u.files = append(u.files, fileInput{fset: p.Fset, file: p.Files[i], info: p.Info, src: p.Srcs[i]})
+		u.files = append(u.files, fileInput{fset: p.Fset, file: p.Files[i], info: p.Info, src: p.Srcs[i], pkg: p.Types})
 	}
 	if u.compPath == "" {
 		u.compPath = filepath.Join(p.Dir, companionFor(u.name, hasNonTest))

@@ -22,7 +22,10 @@ type Rule struct {
 	// GoStmt makes the rule match go statements. Otherwise it matches the
 	// calls of Funcs.
 	GoStmt bool
-	Funcs  []Func
+	// Chans makes the rule match the channels whose every flow the
+	// rewriter sees: their values carry their senders' contexts.
+	Chans bool
+	Funcs []Func
 }
 
 // A Func is a function or method, matched by its resolved object (never by
@@ -74,6 +77,11 @@ var All = []*Rule{
 		Name:   "go",
 		Doc:    "go statements become GOROUTINE resources: init at the statement, before and after around the goroutine",
 		GoStmt: true,
+	},
+	{
+		Name:  "chan",
+		Doc:   "a send on a tracked channel makes a CHANSEND resource; the receiver that takes the value runs its handling scope in it (a channel that reaches code asyncinstr does not rewrite stays untracked; -explain says where)",
+		Chans: true,
 	},
 	{
 		Name: "waitgroup",

@@ -375,7 +375,10 @@ func ResetTimer(t *time.Timer, d time.Duration) bool {
 
 // A Handoff is the CHANSEND resource of a value sent on a tracked channel:
 // the value carries it to whichever goroutine receives it, so attribution
-// is exact. A nil *Handoff (tracking off) is valid and does nothing.
+// is exact. Every value sent by instrumented code carries a non-nil
+// Handoff, also while tracking is off (a shared one that emits nothing);
+// the zero value that a closed channel yields carries nil. That is how a
+// receive tells the two apart without a comma-ok form of its own.
 //
 // Called by instrumented code.
 type Handoff struct {
@@ -383,14 +386,22 @@ type Handoff struct {
 	on *gstate
 }
 
+// untracked is the Handoff of a value sent while tracking was off. Its id
+// is 0, which no tracked resource has.
+var untracked Handoff
+
+// live reports whether h is a tracked handoff.
+func (h *Handoff) live() bool { return h != nil && h.id != 0 }
+
 // Send creates the CHANSEND resource of a send that is starting and emits
 // init on the sending goroutine. The sender's AsyncLocalStorage stores are
-// captured.
+// captured. With tracking off it returns a shared Handoff that emits
+// nothing.
 //
 // Called by instrumented code.
 func Send(site *Site) *Handoff {
 	if !tracking.Load() {
-		return nil
+		return &untracked
 	}
 	return newHandoff(site)
 }
@@ -411,7 +422,7 @@ func newHandoff(site *Site) *Handoff {
 //
 // Called by instrumented code.
 func (h *Handoff) Begin() {
-	if h != nil {
+	if h.live() {
 		h.begin()
 	}
 }
@@ -429,7 +440,7 @@ func (h *Handoff) begin() {
 //
 // Called by instrumented code.
 func (h *Handoff) End() {
-	if h != nil {
+	if h.live() {
 		h.end()
 	}
 }
@@ -448,7 +459,7 @@ func (h *Handoff) end() {
 //
 // Called by instrumented code.
 func (h *Handoff) Received() {
-	if h != nil {
+	if h.live() {
 		h.received()
 	}
 }
@@ -467,23 +478,25 @@ func (h *Handoff) received() {
 //
 // Called by instrumented code.
 func (h *Handoff) Cancel() {
-	if h == nil {
-		return
+	if h.live() {
+		destroy(&h.core)
 	}
-	destroy(&h.core)
 }
 
 // A Scope holds the handling scope of at most one handoff on one goroutine,
-// for scopes that end where the next one starts (the iterations of a loop
-// that receives). The zero Scope is empty.
+// for scopes that end where the next one starts or where control leaves
+// them: the iteration of a loop that receives, the clause of a select. The
+// zero Scope is empty. The rewriter declares one per nesting level at the
+// top of the function and defers its Exit, so that a return or a panic
+// inside the scope closes it too:
 //
 //	var sc hooksrt.Scope
 //	defer sc.Exit()
-//	for v := range ch {
-//		sc.Enter(v.h)
+//	for m := range ch {
+//		v := enter(&sc, m) // sc.Enter(m.H), then m's value
 //		...
+//		sc.Exit()
 //	}
-//	sc.Exit()
 //
 // Called by instrumented code.
 type Scope struct{ h *Handoff }
@@ -491,8 +504,8 @@ type Scope struct{ h *Handoff }
 // Enter closes the open scope, if any, and opens h's.
 func (s *Scope) Enter(h *Handoff) {
 	s.Exit()
-	if h != nil {
-		h.Begin()
+	if h.live() {
+		h.begin()
 		s.h = h
 	}
 }
@@ -501,6 +514,6 @@ func (s *Scope) Enter(h *Handoff) {
 func (s *Scope) Exit() {
 	if h := s.h; h != nil {
 		s.h = nil
-		h.End()
+		h.end()
 	}
 }

@@ -1,0 +1,729 @@
+package rewrite
+
+import (
+	"bytes"
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"strconv"
+	"strings"
+
+	"github.com/dave/dst"
+	"github.com/dave/dst/dstutil"
+)
+
+// The rewrite of tracked channels (see chanplan.go for which ones are).
+//
+// A channel type literal gets _asyncinstrMsg around its element type; a
+// send wraps its value with the send's CHANSEND resource; a receive hands
+// the resource to the receiving goroutine's handling scope, which
+// SEMANTICS.md fixes by the receive's place:
+//
+//	for v := range ch { body }     =>  for _asyncinstrM := range ch { v := _asyncinstrEnter(&_asyncinstrSc0, _asyncinstrM)
+//	                                       body; _asyncinstrSc0.Exit() }
+//	case v := <-ch: body           =>  case _asyncinstrM := <-ch: v := _asyncinstrEnter(&_asyncinstrSc0, _asyncinstrM)
+//	                                       body; _asyncinstrSc0.Exit()
+//	for { ...; v := <-ch; rest }   =>  for { ...; v := _asyncinstrEnter(&_asyncinstrSc0, <-ch); rest; _asyncinstrSc0.Exit() }
+//	anywhere else: v := <-ch       =>  v := _asyncinstrRecv(<-ch)
+//
+// A scope also ends where a break, continue or goto leaves it (the exit
+// goes in front of the branch), and at a return or a panic through the
+// function's deferred Exit: each function that opens scopes declares them
+// at its top, one per nesting level. A select's send case creates its
+// resource when the select evaluates its cases, and every other clause
+// cancels it.
+//
+// New statements are written on the lines of the code around them, so no
+// line moves: the printer would put each on a line of its own, so they go
+// in as placeholder comments, replaced by their text once printed.
+
+// A chanFn is the channel rewrite of one function body.
+type chanFn struct {
+	name                 string // the function, as a site records it
+	depth, scopes, pends int
+	regions              []chanRegion
+	targets              []branchTarget
+	labels               map[string]*ast.LabeledStmt
+}
+
+// A chanRegion is an open handling scope: a level's Scope covers the
+// statements from from to to.
+type chanRegion struct {
+	scope    int
+	from, to token.Pos
+}
+
+// A branchTarget is a statement that break or continue may name.
+type branchTarget struct {
+	label string
+	stmt  ast.Stmt
+}
+
+func (fn *chanFn) open(from, to token.Pos) int {
+	sc := fn.depth
+	fn.depth++
+	fn.scopes = max(fn.scopes, fn.depth)
+	fn.regions = append(fn.regions, chanRegion{sc, from, to})
+	return sc
+}
+
+func (fn *chanFn) close(n int) {
+	fn.regions = fn.regions[:len(fn.regions)-n]
+	fn.depth -= n
+}
+
+func scopeName(n int) string { return scopeVar + strconv.Itoa(n) }
+
+func exitText(sc int) string { return scopeName(sc) + ".Exit()" }
+
+// chanBody rewrites the channel operations of a function body, leaving
+// the function literals inside it to their own call.
+func (w *walker) chanBody(body *ast.BlockStmt, lit bool) {
+	if w.in.plan == nil || body == nil {
+		return
+	}
+	fn := &chanFn{name: w.fn[len(w.fn)-1], labels: map[string]*ast.LabeledStmt{}}
+	if lit {
+		fn.name = "func literal in " + fn.name
+	}
+	inspectFunc(body, func(n ast.Node) {
+		if l, ok := n.(*ast.LabeledStmt); ok {
+			fn.labels[l.Label.Name] = l
+		}
+	})
+	w.cStmts(fn, body.List)
+	if fn.scopes == 0 && fn.pends == 0 {
+		return
+	}
+	w.markChanged()
+	var parts []string
+	if fn.scopes > 0 {
+		var names, defers []string
+		for i := range fn.scopes {
+			names = append(names, scopeName(i))
+			defers = append(defers, "defer "+exitText(i))
+		}
+		parts = append(parts, "var "+strings.Join(names, ", ")+" "+scopeType)
+		parts = append(parts, defers...)
+	}
+	if fn.pends > 0 {
+		var names []string
+		for i := range fn.pends {
+			names = append(names, pendVar+strconv.Itoa(i))
+		}
+		parts = append(parts, "var "+strings.Join(names, ", ")+" *"+handoffType)
+	}
+	if w.dec != nil {
+		b := w.dstOf(body).(*dst.BlockStmt)
+		b.Decs.Lbrace.Prepend(w.insert(strings.Join(parts, "; ")))
+	}
+}
+
+// inspectFunc calls f for every node of n outside nested function literals.
+func inspectFunc(n ast.Node, f func(ast.Node)) {
+	ast.Inspect(n, func(m ast.Node) bool {
+		if _, ok := m.(*ast.FuncLit); ok {
+			return false
+		}
+		if m != nil {
+			f(m)
+		}
+		return true
+	})
+}
+
+// insert returns the placeholder of text, which fill puts in its place.
+func (w *walker) insert(text string) string {
+	w.inserts = append(w.inserts, text)
+	return insertMark + strconv.Itoa(len(w.inserts)-1) + "*/"
+}
+
+// fill replaces the placeholders in printed source with their text. A
+// text that starts with ";" follows a statement on its line.
+func (w *walker) fill(out []byte) []byte {
+	if len(w.inserts) == 0 {
+		return out
+	}
+	for i := len(w.inserts) - 1; i >= 0; i-- {
+		ph := []byte(insertMark + strconv.Itoa(i) + "*/")
+		text := []byte(w.inserts[i])
+		if bytes.HasPrefix(text, []byte(";")) {
+			out = bytes.ReplaceAll(out, append([]byte(" "), ph...), text)
+		}
+		out = bytes.ReplaceAll(out, ph, text)
+	}
+	return out
+}
+
+// applyRecvs replaces the receives that the walk wrapped.
+func (w *walker) applyRecvs(n dst.Node) {
+	if len(w.recvs) == 0 {
+		return
+	}
+	dstutil.Apply(n, nil, func(c *dstutil.Cursor) bool {
+		if f := w.recvs[c.Node()]; f != nil {
+			c.Replace(f(c.Node().(dst.Expr)))
+		}
+		return true
+	})
+}
+
+func (w *walker) cStmts(fn *chanFn, list []ast.Stmt) {
+	for _, s := range list {
+		w.cStmt(fn, s, "")
+	}
+}
+
+func (w *walker) cStmt(fn *chanFn, s ast.Stmt, label string) {
+	if s == nil || w.isIgnored(s) {
+		return
+	}
+	switch s := s.(type) {
+	case *ast.BlockStmt:
+		w.cStmts(fn, s.List)
+	case *ast.LabeledStmt:
+		w.cStmt(fn, s.Stmt, s.Label.Name)
+	case *ast.IfStmt:
+		w.cStmt(fn, s.Init, "")
+		w.cExpr(s.Cond)
+		w.cStmts(fn, s.Body.List)
+		w.cStmt(fn, s.Else, "")
+	case *ast.ForStmt:
+		w.cStmt(fn, s.Init, "")
+		w.cExpr(s.Cond)
+		w.cStmt(fn, s.Post, "")
+		fn.targets = append(fn.targets, branchTarget{label, s})
+		w.forBody(fn, s.Body)
+		fn.targets = fn.targets[:len(fn.targets)-1]
+	case *ast.RangeStmt:
+		w.cExpr(s.Key)
+		w.cExpr(s.Value)
+		w.cExpr(s.X)
+		fn.targets = append(fn.targets, branchTarget{label, s})
+		if w.in.plan.tracked(w.in.info.TypeOf(s.X)) {
+			w.rangeChan(fn, s)
+		} else {
+			w.cStmts(fn, s.Body.List)
+		}
+		fn.targets = fn.targets[:len(fn.targets)-1]
+	case *ast.SwitchStmt:
+		w.cStmt(fn, s.Init, "")
+		w.cExpr(s.Tag)
+		fn.targets = append(fn.targets, branchTarget{label, s})
+		for _, c := range s.Body.List {
+			cc := c.(*ast.CaseClause)
+			for _, e := range cc.List {
+				w.cExpr(e)
+			}
+			w.cStmts(fn, cc.Body)
+		}
+		fn.targets = fn.targets[:len(fn.targets)-1]
+	case *ast.TypeSwitchStmt:
+		w.cStmt(fn, s.Init, "")
+		w.cStmt(fn, s.Assign, "")
+		fn.targets = append(fn.targets, branchTarget{label, s})
+		for _, c := range s.Body.List {
+			w.cStmts(fn, c.(*ast.CaseClause).Body)
+		}
+		fn.targets = fn.targets[:len(fn.targets)-1]
+	case *ast.SelectStmt:
+		fn.targets = append(fn.targets, branchTarget{label, s})
+		w.selectChan(fn, s)
+		fn.targets = fn.targets[:len(fn.targets)-1]
+	case *ast.BranchStmt:
+		w.branch(fn, s)
+	case *ast.SendStmt:
+		w.cExpr(s.Chan)
+		w.cExpr(s.Value)
+		w.send(fn, s)
+	case *ast.AssignStmt:
+		if u := w.trackedRecv(s.Rhs); u != nil && len(s.Lhs) == 2 {
+			for _, e := range s.Lhs {
+				w.cExpr(e)
+			}
+			w.cExpr(u.X)
+			w.wrapRecv(u, recvOKHelper)
+			return
+		}
+		w.cNode(s)
+	case *ast.DeclStmt:
+		gd, ok := s.Decl.(*ast.GenDecl)
+		if !ok {
+			return
+		}
+		for _, spec := range gd.Specs {
+			vs, ok := spec.(*ast.ValueSpec)
+			if !ok {
+				continue
+			}
+			if u := w.trackedRecv(vs.Values); u != nil && len(vs.Names) == 2 {
+				w.cExpr(u.X)
+				w.wrapRecv(u, recvOKHelper)
+				continue
+			}
+			w.cNode(vs)
+		}
+	default:
+		w.cNode(s)
+	}
+}
+
+// cNode wraps the receives in n (outside function literals) with an empty
+// handling scope.
+func (w *walker) cNode(n ast.Node) {
+	if n == nil || w.in.plan == nil {
+		return
+	}
+	inspectFunc(n, func(m ast.Node) {
+		if u, ok := m.(*ast.UnaryExpr); ok && u.Op == token.ARROW && w.in.plan.tracked(w.in.info.TypeOf(u.X)) {
+			if _, done := w.recvDone[u]; !done {
+				w.wrapRecv(u, recvHelper)
+			}
+		}
+	})
+}
+
+func (w *walker) cExpr(e ast.Expr) {
+	if e != nil {
+		w.cNode(e)
+	}
+}
+
+// trackedRecv returns the receive that is the only expression of es, if
+// its channel is tracked.
+func (w *walker) trackedRecv(es []ast.Expr) *ast.UnaryExpr {
+	if len(es) != 1 {
+		return nil
+	}
+	u, ok := ast.Unparen(es[0]).(*ast.UnaryExpr)
+	if !ok || u.Op != token.ARROW || !w.in.plan.tracked(w.in.info.TypeOf(u.X)) {
+		return nil
+	}
+	return u
+}
+
+// recvStmt returns the receive of a receive statement on a tracked
+// channel, and whether it is a comma-ok one.
+func (w *walker) recvStmt(s ast.Stmt) (*ast.UnaryExpr, bool) {
+	switch s := s.(type) {
+	case *ast.ExprStmt:
+		return w.trackedRecv([]ast.Expr{s.X}), false
+	case *ast.AssignStmt:
+		if s.Tok == token.DEFINE || s.Tok == token.ASSIGN {
+			if u := w.trackedRecv(s.Rhs); u != nil && len(s.Lhs) <= 2 {
+				return u, len(s.Lhs) == 2
+			}
+		}
+	}
+	return nil, false
+}
+
+// wrapRecv makes helper(<-ch) of a receive, or helper(&scope, <-ch) with
+// a scope.
+func (w *walker) wrapRecv(u *ast.UnaryExpr, helper string, scope ...int) {
+	w.recvDone[u] = true
+	w.markChanged()
+	if w.dec == nil {
+		return
+	}
+	w.recvs[w.dstOf(u)] = func(x dst.Expr) dst.Expr {
+		var args []dst.Expr
+		for _, sc := range scope {
+			args = append(args, &dst.UnaryExpr{Op: token.AND, X: dst.NewIdent(scopeName(sc))})
+		}
+		return &dst.CallExpr{Fun: dst.NewIdent(helper), Args: append(args, x)}
+	}
+}
+
+// forBody rewrites a for loop's body: a receive statement directly in it
+// opens a handling scope that lasts for the rest of the iteration.
+func (w *walker) forBody(fn *chanFn, body *ast.BlockStmt) {
+	opened := 0
+	for i, s := range body.List {
+		if u, ok := w.recvStmt(s); u != nil && i < len(body.List)-1 && !w.isIgnored(s) {
+			if a, isAssign := s.(*ast.AssignStmt); isAssign {
+				for _, e := range a.Lhs {
+					w.cExpr(e)
+				}
+			}
+			w.cExpr(u.X)
+			sc := fn.open(body.List[i+1].Pos(), body.Rbrace)
+			helper := enterHelper
+			if ok {
+				helper = enterOKHelper
+			}
+			w.wrapRecv(u, helper, sc)
+			opened++
+			continue
+		}
+		w.cStmt(fn, s, "")
+	}
+	if opened > 0 {
+		w.closeRegions(fn, body.List[len(body.List)-1], opened)
+	}
+}
+
+// closeRegions ends the innermost n regions after last, their last
+// statement, unless control cannot reach its end.
+func (w *walker) closeRegions(fn *chanFn, last ast.Stmt, n int) {
+	if !w.terminating(last, "") {
+		var exits []string
+		for i := len(fn.regions) - 1; i >= len(fn.regions)-n; i-- {
+			exits = append(exits, exitText(fn.regions[i].scope))
+		}
+		w.markChanged()
+		if w.dec != nil {
+			w.dstOf(last).(dst.Stmt).Decorations().End.Prepend(w.insert("; " + strings.Join(exits, "; ")))
+		}
+	}
+	fn.close(n)
+}
+
+// rangeChan rewrites a range loop over a tracked channel: each iteration's
+// body is the handling scope of the value it received.
+func (w *walker) rangeChan(fn *chanFn, s *ast.RangeStmt) {
+	assign := ""
+	if s.Key != nil && !isBlank(s.Key) {
+		assign = w.text(s.Key) + " " + s.Tok.String() + " "
+	}
+	var text string
+	if len(s.Body.List) == 0 {
+		text = assign + recvHelper + "(" + msgVar + ")"
+	} else {
+		sc := fn.open(s.Body.Lbrace+1, s.Body.Rbrace)
+		text = assign + enterHelper + "(&" + scopeName(sc) + ", " + msgVar + ")"
+		w.cStmts(fn, s.Body.List)
+		w.closeRegions(fn, s.Body.List[len(s.Body.List)-1], 1)
+	}
+	w.markChanged()
+	if w.dec == nil {
+		return
+	}
+	rs := w.dstOf(s).(*dst.RangeStmt)
+	rs.Key, rs.Value, rs.Tok = dst.NewIdent(msgVar), nil, token.DEFINE
+	rs.Body.Decs.Lbrace.Prepend(w.insert(text))
+}
+
+func isBlank(e ast.Expr) bool {
+	id, ok := e.(*ast.Ident)
+	return ok && id.Name == "_"
+}
+
+// text returns the source of n.
+func (w *walker) text(n ast.Node) string {
+	tf := w.in.fset.File(n.Pos())
+	return string(w.in.src[tf.Offset(n.Pos()):tf.Offset(n.End())])
+}
+
+// selectChan rewrites a select's tracked cases: a receive's clause is its
+// handling scope; a send's resource is created as the select evaluates
+// its cases and destroyed by every other clause.
+func (w *walker) selectChan(fn *chanFn, s *ast.SelectStmt) {
+	pend := map[*ast.CommClause]int{}
+	for _, c := range s.Body.List {
+		cc := c.(*ast.CommClause)
+		if ss, ok := cc.Comm.(*ast.SendStmt); ok && w.in.plan.tracked(w.in.info.TypeOf(ss.Chan)) {
+			w.cExpr(ss.Chan)
+			w.cExpr(ss.Value)
+			pend[cc] = fn.pends
+			fn.pends++
+			n := w.instrument(ss.Pos(), chanRule, "send on "+types.TypeString(w.in.info.TypeOf(ss.Chan), types.RelativeTo(w.in.pkg)), fn.name)
+			if w.dec != nil {
+				d := w.dstOf(ss).(*dst.SendStmt)
+				d.Value = &dst.CallExpr{Fun: dst.NewIdent(pendHelper), Args: []dst.Expr{
+					&dst.UnaryExpr{Op: token.AND, X: dst.NewIdent(pendVar + strconv.Itoa(pend[cc]))},
+					clearDecs(dst.Clone(d.Chan).(dst.Expr)), d.Value, siteRef(n)}}
+			}
+		}
+	}
+	for _, c := range s.Body.List {
+		cc := c.(*ast.CommClause)
+		var texts []string
+		for other, p := range pend {
+			if other != cc {
+				texts = append(texts, fmt.Sprintf("%s%d.Cancel()", pendVar, p))
+			}
+		}
+		sortStrings(texts)
+		regions := 0
+		switch comm := cc.Comm.(type) {
+		case *ast.ExprStmt, *ast.AssignStmt:
+			u, ok := w.recvStmt(comm)
+			if u == nil {
+				w.cNode(comm)
+				break
+			}
+			w.cExpr(u.X)
+			lhs, tok := "", ""
+			if a, isAssign := comm.(*ast.AssignStmt); isAssign {
+				var names []string
+				for _, e := range a.Lhs {
+					w.cExpr(e)
+					names = append(names, w.text(e))
+				}
+				lhs, tok = strings.Join(names, ", "), a.Tok.String()
+			}
+			var call string
+			if len(cc.Body) == 0 {
+				call = recvHelper + "(" + msgVar + ")"
+			} else {
+				sc := fn.open(cc.Colon+1, cc.End())
+				regions = 1
+				call = enterHelper + "(&" + scopeName(sc) + ", " + msgVar + ")"
+			}
+			if ok {
+				call += ", " + okVar
+			}
+			if lhs != "" {
+				call = lhs + " " + tok + " " + call
+			}
+			texts = append(texts, call)
+			w.recvDone[u] = true
+			w.markChanged()
+			if w.dec != nil {
+				recv := w.dstOf(u).(dst.Expr)
+				lhsIDs := []dst.Expr{dst.NewIdent(msgVar)}
+				if ok {
+					lhsIDs = append(lhsIDs, dst.NewIdent(okVar))
+				}
+				w.dstOf(cc).(*dst.CommClause).Comm = &dst.AssignStmt{Lhs: lhsIDs, Tok: token.DEFINE, Rhs: []dst.Expr{recv}}
+			}
+		case *ast.SendStmt:
+			if _, tracked := pend[cc]; !tracked {
+				w.cNode(comm)
+			}
+		}
+		w.cStmts(fn, cc.Body)
+		if regions > 0 {
+			w.closeRegions(fn, cc.Body[len(cc.Body)-1], regions)
+		}
+		if len(texts) > 0 {
+			w.markChanged()
+			if w.dec != nil {
+				w.dstOf(cc).(*dst.CommClause).Decs.Colon.Prepend(w.insert(strings.Join(texts, "; ")))
+			}
+		}
+	}
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// send wraps the value of a send on a tracked channel with its resource.
+func (w *walker) send(fn *chanFn, s *ast.SendStmt) {
+	t := w.in.info.TypeOf(s.Chan)
+	if !w.in.plan.tracked(t) {
+		return
+	}
+	n := w.instrument(s.Pos(), chanRule, "send on "+types.TypeString(t, types.RelativeTo(w.in.pkg)), fn.name)
+	if w.dec == nil {
+		return
+	}
+	d := w.dstOf(s).(*dst.SendStmt)
+	d.Value = &dst.CallExpr{Fun: dst.NewIdent(sendHelper), Args: []dst.Expr{
+		clearDecs(dst.Clone(d.Chan).(dst.Expr)), d.Value, siteRef(n)}}
+}
+
+// branch ends the scopes that a break, continue or goto leaves.
+func (w *walker) branch(fn *chanFn, s *ast.BranchStmt) {
+	if len(fn.regions) == 0 {
+		return
+	}
+	var stays func(r chanRegion) bool
+	switch s.Tok {
+	case token.BREAK, token.CONTINUE:
+		t := fn.target(s)
+		if t == nil {
+			return
+		}
+		stays = func(r chanRegion) bool { return r.from <= t.Pos() && t.End() <= r.to }
+	case token.GOTO:
+		l := fn.labels[s.Label.Name]
+		if l == nil {
+			return
+		}
+		stays = func(r chanRegion) bool { return r.from <= l.Pos() && l.Pos() < r.to }
+	default:
+		return
+	}
+	var exits []string
+	for i := len(fn.regions) - 1; i >= 0; i-- {
+		if !stays(fn.regions[i]) {
+			exits = append(exits, exitText(fn.regions[i].scope))
+		}
+	}
+	if len(exits) == 0 {
+		return
+	}
+	w.markChanged()
+	if w.dec != nil {
+		w.dstOf(s).(dst.Stmt).Decorations().Start.Append(w.insert(strings.Join(exits, "; ") + ";"))
+	}
+}
+
+// target returns the statement a break or continue leaves.
+func (fn *chanFn) target(s *ast.BranchStmt) ast.Stmt {
+	for i := len(fn.targets) - 1; i >= 0; i-- {
+		t := fn.targets[i]
+		if s.Label != nil {
+			if t.label == s.Label.Name {
+				return t.stmt
+			}
+			continue
+		}
+		switch t.stmt.(type) {
+		case *ast.ForStmt, *ast.RangeStmt:
+			return t.stmt
+		case *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt:
+			if s.Tok == token.BREAK {
+				return t.stmt
+			}
+		}
+	}
+	return nil
+}
+
+// terminating reports whether s is a terminating statement (the Go
+// spec's definition): control never reaches its end.
+func (w *walker) terminating(s ast.Stmt, label string) bool {
+	switch s := s.(type) {
+	case *ast.ReturnStmt:
+		return true
+	case *ast.BranchStmt:
+		return s.Tok == token.GOTO
+	case *ast.ExprStmt:
+		call, ok := ast.Unparen(s.X).(*ast.CallExpr)
+		if !ok {
+			return false
+		}
+		id, ok := ast.Unparen(call.Fun).(*ast.Ident)
+		if !ok {
+			return false
+		}
+		_, builtin := w.in.info.Uses[id].(*types.Builtin)
+		return builtin && id.Name == "panic"
+	case *ast.BlockStmt:
+		return len(s.List) > 0 && w.terminating(s.List[len(s.List)-1], "")
+	case *ast.LabeledStmt:
+		return w.terminating(s.Stmt, s.Label.Name)
+	case *ast.IfStmt:
+		return s.Else != nil && w.terminating(s.Body, "") && w.terminating(s.Else, "")
+	case *ast.ForStmt:
+		return s.Cond == nil && !hasBreak(s.Body, label, true)
+	case *ast.SwitchStmt:
+		return w.clausesTerminate(s.Body, label)
+	case *ast.TypeSwitchStmt:
+		return w.clausesTerminate(s.Body, label)
+	case *ast.SelectStmt:
+		if hasBreak(s.Body, label, true) {
+			return false
+		}
+		for _, c := range s.Body.List {
+			body := c.(*ast.CommClause).Body
+			if len(body) == 0 || !w.terminating(body[len(body)-1], "") {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func (w *walker) clausesTerminate(body *ast.BlockStmt, label string) bool {
+	if hasBreak(body, label, true) {
+		return false
+	}
+	hasDefault := false
+	for _, c := range body.List {
+		cc := c.(*ast.CaseClause)
+		if cc.List == nil {
+			hasDefault = true
+		}
+		if len(cc.Body) == 0 {
+			return false
+		}
+		last := cc.Body[len(cc.Body)-1]
+		if b, ok := last.(*ast.BranchStmt); ok && b.Tok == token.FALLTHROUGH {
+			continue
+		}
+		if !w.terminating(last, "") {
+			return false
+		}
+	}
+	return hasDefault
+}
+
+// hasBreak reports whether n holds a break that leaves the statement
+// whose body it is: an unlabelled one outside nested breakable
+// statements (when top), or one naming label.
+func hasBreak(n ast.Node, label string, top bool) bool {
+	found := false
+	var visit func(n ast.Node, top bool)
+	visit = func(n ast.Node, top bool) {
+		ast.Inspect(n, func(m ast.Node) bool {
+			if found {
+				return false
+			}
+			switch m := m.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.BranchStmt:
+				if m.Tok == token.BREAK && ((m.Label == nil && top) || (m.Label != nil && m.Label.Name == label && label != "")) {
+					found = true
+				}
+			case *ast.ForStmt, *ast.RangeStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt:
+				if m != n {
+					visit(m, false)
+					return false
+				}
+			}
+			return true
+		})
+	}
+	// The statements of n's own clauses are at its top level.
+	visit(n, top)
+	return found
+}
+
+// pureExpr reports whether evaluating e can have no effect: it neither
+// calls (conversions aside) nor receives. Evaluating it twice is then the
+// same as once.
+func pureExpr(info *types.Info, e ast.Expr) bool {
+	ok := true
+	ast.Inspect(e, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false // a literal is a value; its body does not run
+		case *ast.CallExpr:
+			if !info.Types[n.Fun].IsType() {
+				ok = false
+			}
+		case *ast.UnaryExpr:
+			if n.Op == token.ARROW {
+				ok = false
+			}
+		}
+		return ok
+	})
+	return ok
+}
+
+// chanType rewrites the literal of a tracked channel type: chan T becomes
+// chan _asyncinstrMsg[T].
+func (w *walker) chanType(n *ast.ChanType) {
+	c, ok := w.in.info.Types[n].Type.(*types.Chan)
+	if !ok || !w.in.plan.tracked(c) {
+		return
+	}
+	w.markChanged()
+	if w.dec != nil {
+		d := w.dstOf(n).(*dst.ChanType)
+		d.Value = &dst.IndexExpr{X: dst.NewIdent(msgType), Index: d.Value}
+	}
+}
