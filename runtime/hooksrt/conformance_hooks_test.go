@@ -1090,9 +1090,9 @@ func init() {
 		fmt.Printf("start: tracking=%v\n", hooksrt.Tracking())
 		h := hooksrt.CreateHook(hooksrt.Callbacks{})
 		fmt.Printf("enable returns the hook: %v\n", h.Enable() == h)
-		fmt.Printf("empty hook: tracking=%v send=%v go=%v\n", hooksrt.Tracking(), hooksrt.Send(nil) != nil, hooksrt.Go(nil).AsyncID() != 0)
+		fmt.Printf("empty hook: tracking=%v send=%v go=%v\n", hooksrt.Tracking(), hooksrt.Send(nil).AsyncID() != 0, hooksrt.Go(nil).AsyncID() != 0)
 		hooksrt.CreateHook(hooksrt.Callbacks{After: func(uint64) {}}).Enable()
-		fmt.Printf("hook with a callback: tracking=%v send=%v\n", hooksrt.Tracking(), hooksrt.Send(nil) != nil)
+		fmt.Printf("hook with a callback: tracking=%v send=%v\n", hooksrt.Tracking(), hooksrt.Send(nil).AsyncID() != 0)
 	})
 	child("conf-hooks/rule5-nocheck", func() {
 		hooksrt.Track()

@@ -1591,8 +1591,8 @@ func TestInstrEntryPointsTrackingOff(t *testing.T) {
 
 	// ch <- v
 	hs := hooksrt.Send(&instrSiteOff)
-	if hs != nil {
-		t.Errorf("Send returned %v, want nil", hs)
+	if hs == nil || hs.AsyncID() != 0 || hs != hooksrt.Send(&instrSiteOff) {
+		t.Errorf("Send returned %v, want the shared untracked handoff (non-nil, id 0)", hs)
 	}
 	hs.Begin()
 	hs.End()
@@ -1645,5 +1645,42 @@ func TestInstrEntryPointsAllocateNothingWhenOff(t *testing.T) {
 	}
 	if hooksrt.Tracking() {
 		t.Errorf("something switched tracking on")
+	}
+}
+
+// A value sent while tracking was off carries the shared untracked
+// handoff; receiving it once hooks are on emits nothing, whatever form
+// the receive takes.
+func TestUntrackedHandoffIsSilent(t *testing.T) {
+	hooksrt.ResetTracking()
+	h := hooksrt.Send(&instrSiteOff)
+	var mu sync.Mutex
+	var events []string
+	note := func(ev string) func(uint64) {
+		return func(id uint64) {
+			mu.Lock()
+			defer mu.Unlock()
+			events = append(events, fmt.Sprint(ev, id))
+		}
+	}
+	hook := hooksrt.CreateHook(hooksrt.Callbacks{Before: note("before"), After: note("after"),
+		Destroy: note("destroy"), PromiseResolve: note("promiseResolve")}).Enable()
+	defer hook.Disable()
+	h.Received()
+	h.Begin()
+	h.End()
+	h.Cancel()
+	var sc hooksrt.Scope
+	sc.Enter(h)
+	sc.Exit()
+	if tracked := hooksrt.Send(&instrSiteOff); tracked.AsyncID() == 0 {
+		t.Errorf("Send with a hook enabled returned an untracked handoff")
+	} else {
+		tracked.Received()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(events) != 4 || !strings.HasPrefix(events[0], "promiseResolve") {
+		t.Errorf("events: %q, want only the tracked handoff's promiseResolve, before, after and destroy", events)
 	}
 }
