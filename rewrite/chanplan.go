@@ -6,10 +6,10 @@ import (
 	"go/token"
 	"go/types"
 	"go/version"
+	"path/filepath"
 	"sort"
 	"strings"
 
-	"golang.org/x/tools/refactor/satisfy"
 )
 
 // Which channels are tracked.
@@ -105,6 +105,9 @@ func (p *chanPlan) list() []Site {
 		if !ok || p.done[k] {
 			continue
 		}
+		if filepath.Dir(r.Pos.Filename) == filepath.Dir(p.seen[k].Filename) {
+			r.Pos.Filename = filepath.Base(r.Pos.Filename)
+		}
 		out = append(out, Site{Pos: p.seen[k], Rule: chanRule, What: "chan " + k,
 			Reason: "untracked: " + r.String()})
 	}
@@ -129,7 +132,7 @@ type chanAnalysis struct {
 	// own); pending, per local interface not yet exposed, the types
 	// converted to it, walked if it becomes exposed.
 	exposed map[*types.Interface]bool
-	pending map[*types.Interface][]types.Type
+	pending map[*types.Interface][]pendingConv
 	walked  map[walkKey]bool
 	pos     token.Position // the escape being walked, for its reason
 	why     string
@@ -143,7 +146,7 @@ type walkKey struct {
 // analyse adds files, type-checked as one package with info, to the plan.
 func (p *chanPlan) analyse(fset *token.FileSet, pkg *types.Package, info *types.Info, files []*ast.File, ignored func(*ast.File) func(ast.Node) bool) {
 	a := &chanAnalysis{plan: p, fset: fset, pkg: pkg, info: info, ignored: ignored,
-		exposed: map[*types.Interface]bool{}, pending: map[*types.Interface][]types.Type{}, walked: map[walkKey]bool{}}
+		exposed: map[*types.Interface]bool{}, pending: map[*types.Interface][]pendingConv{}, walked: map[walkKey]bool{}}
 	for _, f := range files {
 		a.literals(f)
 	}
@@ -214,10 +217,11 @@ func (a *chanAnalysis) uses(f *ast.File) {
 		switch n := n.(type) {
 		case *ast.Ident:
 			if inst, ok := a.info.Instances[n]; ok && !strings.HasPrefix(n.Name, prefix) {
+				a.at(n.Pos(), "it is in a type argument of "+n.Name)
 				for t := range inst.TypeArgs.Types() {
-					a.at(n.Pos(), "it is a type argument of "+n.Name)
 					a.walk(t, true)
 				}
+				a.walk(inst.Type, true)
 			}
 			obj := a.info.Uses[n]
 			if obj == nil || obj.Pkg() == nil || obj.Pkg() == a.pkg {
@@ -419,36 +423,28 @@ func (a *chanAnalysis) exported() {
 }
 
 // conversions walks the types converted to interfaces that code outside
-// the package may inspect: the empty interface, another package's
-// interfaces, and the package's own interfaces once one of those escapes.
+// the package may inspect: the empty interface, error, another package's
+// interfaces, and the package's own interfaces once a value of one
+// escapes.
 func (a *chanAnalysis) conversions(files []*ast.File) {
-	var f satisfy.Finder
-	func() {
-		// satisfy panics on some ill-typed input; the compiler would
-		// have rejected the package anyway.
-		defer func() { recover() }()
-		f.Find(a.info, files)
-	}()
-	cs := make([]satisfy.Constraint, 0, len(f.Result))
-	for c := range f.Result {
-		cs = append(cs, c)
-	}
-	sort.Slice(cs, func(i, j int) bool {
-		return types.TypeString(cs[i].LHS, nil)+types.TypeString(cs[i].RHS, nil) < types.TypeString(cs[j].LHS, nil)+types.TypeString(cs[j].RHS, nil)
+	ifaceConversions(a.info, files, func(lhs, rhs types.Type, pos token.Pos) {
+		it := lhs.Underlying().(*types.Interface)
+		if a.exposedIface(lhs, it) {
+			a.at(pos, "a value holding it is converted to "+types.TypeString(lhs, types.RelativeTo(a.pkg)))
+			a.walk(rhs, true)
+			return
+		}
+		a.pending[it] = append(a.pending[it], pendingConv{rhs, a.fset.Position(pos),
+			"a value holding it is converted to " + types.TypeString(lhs, types.RelativeTo(a.pkg)) + ", which escapes"})
 	})
-	for _, c := range cs {
-		it, ok := c.LHS.Underlying().(*types.Interface)
-		if !ok {
-			continue
-		}
-		if a.exposedIface(c.LHS, it) {
-			a.pos = token.Position{}
-			a.why = "a value holding it is converted to " + types.TypeString(c.LHS, types.RelativeTo(a.pkg))
-			a.walk(c.RHS, true)
-		} else {
-			a.pending[it] = append(a.pending[it], c.RHS)
-		}
-	}
+}
+
+// A pendingConv is a conversion to one of the package's own interfaces,
+// walked if that interface escapes.
+type pendingConv struct {
+	rhs types.Type
+	pos token.Position
+	why string
 }
 
 // exposedIface reports whether values of the interface t may be inspected
@@ -457,7 +453,8 @@ func (a *chanAnalysis) exposedIface(t types.Type, it *types.Interface) bool {
 	if a.exposed[it] || it.Empty() || foreign(t, a.pkg) {
 		return true
 	}
-	return false
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && n.Obj().Pkg() == nil // error, comparable
 }
 
 // at sets the escape that the next walks record.
@@ -528,10 +525,14 @@ func (a *chanAnalysis) walk(t types.Type, full bool) {
 	case *types.Interface:
 		if !a.exposed[t] {
 			a.exposed[t] = true
-			for _, rhs := range a.pending[t] {
-				a.walk(rhs, true)
-			}
+			pending := a.pending[t]
 			delete(a.pending, t)
+			for _, p := range pending {
+				pos, why := a.pos, a.why
+				a.pos, a.why = p.pos, p.why
+				a.walk(p.rhs, true)
+				a.pos, a.why = pos, why
+			}
 		}
 		for m := range t.Methods() {
 			a.walk(m.Type(), full)
