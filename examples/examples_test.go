@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -30,14 +31,21 @@ before:  3
 after:   3
 destroy: 3
 `},
+		{"workerpool", `submitter 0: 4 jobs, each handled under the CHANSEND of its own send
+submitter 1: 4 jobs, each handled under the CHANSEND of its own send
+submitter 2: 4 jobs, each handled under the CHANSEND of its own send
+12 results, each taken by main under the CHANSEND sent from its job's scope
+`},
 		{"triggerid", `GOROUTINE(2): trigger: 1 execution: 1
-GOROUTINE(3): trigger: 2 execution: 2
-GOROUTINE(4): trigger: 2 execution: 2
+CHANSEND(3): trigger: 1 execution: 1
+GOROUTINE(4): trigger: 3 execution: 3
+CHANSEND(5): trigger: 1 execution: 1
+GOROUTINE(6): trigger: 5 execution: 5
 `},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := instrumentAndRun(t, tc.name); got != tc.want {
+			if got := instrumentAndRun(t, tc.name, nil, nil); got != tc.want {
 				t.Errorf("instrumented %s printed:\n%s\nwant:\n%s", tc.name, got, tc.want)
 			}
 		})
@@ -49,6 +57,37 @@ GOROUTINE(4): trigger: 2 execution: 2
 			}
 			if got := string(out); got != tc.want {
 				t.Errorf("%s built by asyncinstr go run printed:\n%s\nwant:\n%s", tc.name, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestWorkerpoolStress runs the worker pool with many submitters and
+// workers on an unbuffered and a buffered channel, under the race
+// detector, in both modes: the program fails if any job's handling, or any
+// result's receipt, is attributed to another send than the one that
+// produced its value, or if hook delivery breaks an invariant.
+func TestWorkerpoolStress(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	for _, buffer := range []string{"0", "64"} {
+		args := []string{"-submitters", "16", "-jobs", "200", "-workers", "8", "-buffer", buffer}
+		want := "3200 results, each taken by main under the CHANSEND sent from its job's scope\n"
+		t.Run("buffer="+buffer, func(t *testing.T) {
+			t.Parallel()
+			if got := instrumentAndRun(t, "workerpool", []string{"-race"}, args); !strings.HasSuffix(got, want) {
+				t.Errorf("source mode printed:\n%s", got)
+			}
+		})
+		t.Run("buffer="+buffer+"/toolexec", func(t *testing.T) {
+			cmd := exec.Command(asyncinstr(t), append([]string{"go", "run", "-race", "./workerpool"}, args...)...)
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("asyncinstr go run: %v\n%s%s", err, out, stderr(err))
+			}
+			if !strings.HasSuffix(string(out), want) {
+				t.Errorf("compile-time mode printed:\n%s", out)
 			}
 		})
 	}
@@ -98,7 +137,8 @@ func stderr(err error) []byte {
 
 // instrumentAndRun copies an example into a module of its own that requires
 // the runtime from this checkout, instruments it, and runs it.
-func instrumentAndRun(t *testing.T, name string) string {
+// flags go to go run, before the package; args, after it.
+func instrumentAndRun(t *testing.T, name string, flags, args []string) string {
 	dir := t.TempDir()
 	srcs, err := filepath.Glob(filepath.Join(name, "*.go"))
 	if err != nil || len(srcs) == 0 {
@@ -127,7 +167,7 @@ func instrumentAndRun(t *testing.T, name string) string {
 	for _, c := range res.Changes {
 		write(t, c.Path, c.New)
 	}
-	cmd := exec.Command("go", "run", ".")
+	cmd := exec.Command("go", append(append(append([]string{"run"}, flags...), "."), args...)...)
 	cmd.Dir = dir
 	out, err := cmd.Output()
 	if err != nil {

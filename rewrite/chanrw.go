@@ -204,7 +204,7 @@ func (w *walker) cStmt(fn *chanFn, s ast.Stmt, label string) {
 		if w.in.plan.tracked(w.in.info.TypeOf(s.X)) {
 			w.rangeChan(fn, s)
 		} else {
-			w.cStmts(fn, s.Body.List)
+			w.forBody(fn, s.Body)
 		}
 		fn.targets = fn.targets[:len(fn.targets)-1]
 	case *ast.SwitchStmt:
@@ -393,7 +393,7 @@ func (w *walker) rangeChan(fn *chanFn, s *ast.RangeStmt) {
 	} else {
 		sc := fn.open(s.Body.Lbrace+1, s.Body.Rbrace)
 		text = assign + enterHelper + "(&" + scopeName(sc) + ", " + msgVar + ")"
-		w.cStmts(fn, s.Body.List)
+		w.forBody(fn, s.Body)
 		w.closeRegions(fn, s.Body.List[len(s.Body.List)-1], 1)
 	}
 	w.markChanged()

@@ -4,13 +4,22 @@
 // connection.
 //
 // Here a server goroutine, started by main, starts a handler goroutine for
-// each incoming connection. The hook prints each resource as it is
-// created: the server is triggered by main's root context (1), and each
-// handler by the server, whose context is also the one executing when the
-// handler is created. The source is plain Go; asyncinstr instruments it:
+// each connection that main hands it over a channel. The hook prints each
+// resource as it is created:
 //
-//	go run ./cmd/asyncinstr -o /tmp/demo ./examples/triggerid
-//	cd /tmp/demo && go run ./examples/triggerid
+//	GOROUTINE(2): trigger: 1 execution: 1   the server, started by main
+//	CHANSEND(3): trigger: 1 execution: 1    main hands over connection 0
+//	GOROUTINE(4): trigger: 3 execution: 3   its handler
+//	CHANSEND(5): trigger: 1 execution: 1    connection 1
+//	GOROUTINE(6): trigger: 5 execution: 5   its handler
+//
+// Each handler is created while the server handles the connection it
+// received, inside that handoff's scope: its trigger is the connection's
+// CHANSEND resource, not merely the server loop, and the handoff's own
+// trigger is main, which sent it. The source is plain Go; asyncinstr
+// instruments it:
+//
+//	asyncinstr go run ./examples/triggerid
 package main
 
 import (
@@ -36,13 +45,14 @@ func run(w io.Writer, conns int) {
 
 	incoming := make(chan int)
 	var handled sync.WaitGroup
-	handled.Add(conns)
 	go serve(incoming, &handled)
+	// One connection at a time, so that the output has one order.
 	for c := range conns {
+		handled.Add(1)
 		incoming <- c
+		handled.Wait()
 	}
 	close(incoming)
-	handled.Wait()
 }
 
 // serve starts a handler for each connection, as a listener's accept loop
