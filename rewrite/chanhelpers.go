@@ -6,7 +6,9 @@ package rewrite
 // send's context. Every value sent by rewritten code carries a non-nil
 // *hooksrt.Handoff (a shared, silent one while tracking is off), and the
 // zero value that a closed channel yields carries nil, which is how the
-// comma-ok helpers tell the two apart.
+// comma-ok helpers tell the two apart. Receives from timers' channels go
+// through hooksrt.Keep, hooksrt.TimeRecv and (*hooksrt.Scope).EnterTime
+// instead (see chanrw.go).
 const (
 	msgType       = prefix + "Msg"     // the element type of a tracked channel
 	scopeType     = prefix + "Scope"   // hooksrt.Scope
@@ -22,6 +24,12 @@ const (
 	scopeVar      = prefix + "Sc"      // + nesting level: a function's scopes
 	pendVar       = prefix + "P"       // + number: a select's send case
 	insertMark    = "/*" + prefix + "Insert"
+
+	timeChanType   = prefix + "TimeChan" // hooksrt.TimeChan
+	keepHelper     = prefix + "Keep"     // hooksrt.Keep
+	timeRecvHelper = prefix + "TimeRecv" // hooksrt.TimeRecv
+	timeVar        = prefix + "TV"       // the value received from a timer in a range or select
+	tempVar        = prefix + "T"        // + number: a timer channel received from
 )
 
 // chanHelpers are the companion's declarations for tracked channels, by
@@ -34,8 +42,9 @@ type _asyncinstrMsg[T any] struct {
 	H *hooksrt.Handoff
 }
 `,
-	scopeType:   "type _asyncinstrScope = hooksrt.Scope\n",
-	handoffType: "type _asyncinstrHandoff = hooksrt.Handoff\n",
+	scopeType:    "type _asyncinstrScope = hooksrt.Scope\n",
+	timeChanType: "type _asyncinstrTimeChan = hooksrt.TimeChan\n",
+	handoffType:  "type _asyncinstrHandoff = hooksrt.Handoff\n",
 	sendHelper: `func _asyncinstrSend[T any](_ chan<- _asyncinstrMsg[T], v T, site *hooksrt.Site) _asyncinstrMsg[T] {
 	return _asyncinstrMsg[T]{v, hooksrt.Send(site)}
 }

@@ -42,6 +42,7 @@ import (
 type chanFn struct {
 	name                 string // the function, as a site records it
 	depth, scopes, pends int
+	temps                int // timer channel temporaries
 	regions              []chanRegion
 	targets              []branchTarget
 	labels               map[string]*ast.LabeledStmt
@@ -75,12 +76,46 @@ func (fn *chanFn) close(n int) {
 
 func scopeName(n int) string { return scopeVar + strconv.Itoa(n) }
 
+func tempName(n int) string { return tempVar + strconv.Itoa(n) }
+
+// isTimeChan reports whether t is an untracked channel of time.Time, whose
+// receives the timer rule follows to the TIMER or TICKER that sent.
+func (w *walker) isTimeChan(t types.Type) bool {
+	if !w.timers || t == nil || w.in.plan.tracked(t) {
+		return false
+	}
+	c, ok := t.Underlying().(*types.Chan)
+	if !ok {
+		return false
+	}
+	n, ok := types.Unalias(c.Elem()).(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "time" && n.Obj().Name() == "Time"
+}
+
+// followed reports whether a receive from x is rewritten: x is a tracked
+// channel, or, inside a function, a timer's.
+func (w *walker) followed(x ast.Expr) bool {
+	t := w.in.info.TypeOf(x)
+	return w.in.plan.tracked(t) || (w.cfn != nil && w.isTimeChan(t) && !kept(x))
+}
+
+// kept reports whether x is the channel of a timer receive that an
+// earlier run rewrote: _asyncinstrKeep(&tmp, c).
+func kept(x ast.Expr) bool {
+	call, ok := ast.Unparen(x).(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	id, ok := ast.Unparen(call.Fun).(*ast.Ident)
+	return ok && id.Name == keepHelper
+}
+
 func exitText(sc int) string { return scopeName(sc) + ".Exit()" }
 
 // chanBody rewrites the channel operations of a function body, leaving
 // the function literals inside it to their own call.
 func (w *walker) chanBody(body *ast.BlockStmt, lit bool) {
-	if w.in.plan == nil || body == nil {
+	if (w.in.plan == nil && !w.timers) || body == nil {
 		return
 	}
 	fn := &chanFn{name: w.fn[len(w.fn)-1], labels: map[string]*ast.LabeledStmt{}}
@@ -92,8 +127,10 @@ func (w *walker) chanBody(body *ast.BlockStmt, lit bool) {
 			fn.labels[l.Label.Name] = l
 		}
 	})
+	w.cfn = fn
 	w.cStmts(fn, body.List)
-	if fn.scopes == 0 && fn.pends == 0 {
+	w.cfn = nil
+	if fn.scopes == 0 && fn.pends == 0 && fn.temps == 0 {
 		return
 	}
 	w.markChanged()
@@ -113,6 +150,13 @@ func (w *walker) chanBody(body *ast.BlockStmt, lit bool) {
 			names = append(names, pendVar+strconv.Itoa(i))
 		}
 		parts = append(parts, "var "+strings.Join(names, ", ")+" *"+handoffType)
+	}
+	if fn.temps > 0 {
+		var names []string
+		for i := range fn.temps {
+			names = append(names, tempName(i))
+		}
+		parts = append(parts, "var "+strings.Join(names, ", ")+" "+timeChanType)
 	}
 	if w.dec != nil {
 		b := w.dstOf(body).(*dst.BlockStmt)
@@ -201,8 +245,8 @@ func (w *walker) cStmt(fn *chanFn, s ast.Stmt, label string) {
 		w.cExpr(s.Value)
 		w.cExpr(s.X)
 		fn.targets = append(fn.targets, branchTarget{label, s})
-		if w.in.plan.tracked(w.in.info.TypeOf(s.X)) {
-			w.rangeChan(fn, s)
+		if t := w.in.info.TypeOf(s.X); w.in.plan.tracked(t) || (w.isTimeChan(t) && !kept(s.X)) {
+			w.rangeChan(fn, s, w.isTimeChan(t))
 		} else {
 			w.forBody(fn, s.Body)
 		}
@@ -272,11 +316,11 @@ func (w *walker) cStmt(fn *chanFn, s ast.Stmt, label string) {
 // cNode wraps the receives in n (outside function literals) with an empty
 // handling scope.
 func (w *walker) cNode(n ast.Node) {
-	if n == nil || w.in.plan == nil {
+	if n == nil {
 		return
 	}
 	inspectFunc(n, func(m ast.Node) {
-		if u, ok := m.(*ast.UnaryExpr); ok && u.Op == token.ARROW && w.in.plan.tracked(w.in.info.TypeOf(u.X)) {
+		if u, ok := m.(*ast.UnaryExpr); ok && u.Op == token.ARROW && w.followed(u.X) {
 			if _, done := w.recvDone[u]; !done {
 				w.wrapRecv(u, recvHelper)
 			}
@@ -297,7 +341,7 @@ func (w *walker) trackedRecv(es []ast.Expr) *ast.UnaryExpr {
 		return nil
 	}
 	u, ok := ast.Unparen(es[0]).(*ast.UnaryExpr)
-	if !ok || u.Op != token.ARROW || !w.in.plan.tracked(w.in.info.TypeOf(u.X)) {
+	if !ok || u.Op != token.ARROW || !w.followed(u.X) {
 		return nil
 	}
 	return u
@@ -312,6 +356,9 @@ func (w *walker) recvStmt(s ast.Stmt) (*ast.UnaryExpr, bool) {
 	case *ast.AssignStmt:
 		if s.Tok == token.DEFINE || s.Tok == token.ASSIGN {
 			if u := w.trackedRecv(s.Rhs); u != nil && len(s.Lhs) <= 2 {
+				if len(s.Lhs) == 2 && w.isTimeChan(w.in.info.TypeOf(u.X)) {
+					return nil, false // timers are never closed: left alone
+				}
 				return u, len(s.Lhs) == 2
 			}
 		}
@@ -320,20 +367,54 @@ func (w *walker) recvStmt(s ast.Stmt) (*ast.UnaryExpr, bool) {
 }
 
 // wrapRecv makes helper(<-ch) of a receive, or helper(&scope, <-ch) with
-// a scope.
+// a scope. A receive from a timer's channel keeps the channel in a
+// temporary for the runtime to find its resource:
+//
+//	_asyncinstrTimeRecv(&_asyncinstrT0, <-_asyncinstrKeep(&_asyncinstrT0, c))
+//	_asyncinstrSc0.EnterTime(&_asyncinstrT0, <-_asyncinstrKeep(&_asyncinstrT0, c))
+//
+// (a comma-ok receive from a timer's channel is left alone).
 func (w *walker) wrapRecv(u *ast.UnaryExpr, helper string, scope ...int) {
 	w.recvDone[u] = true
+	timer := w.isTimeChan(w.in.info.TypeOf(u.X))
+	if timer && (helper == recvOKHelper || helper == enterOKHelper) {
+		return
+	}
 	w.markChanged()
+	tmp := -1
+	if timer {
+		tmp = w.cfn.temps
+		w.cfn.temps++
+	}
 	if w.dec == nil {
 		return
 	}
 	w.recvs[w.dstOf(u)] = func(x dst.Expr) dst.Expr {
+		if timer {
+			ux := x.(*dst.UnaryExpr)
+			ux.X = keepCall(tmp, ux.X)
+			if len(scope) > 0 {
+				return &dst.CallExpr{Fun: &dst.SelectorExpr{X: dst.NewIdent(scopeName(scope[0])), Sel: dst.NewIdent("EnterTime")},
+					Args: []dst.Expr{tempRef(tmp), x}}
+			}
+			return &dst.CallExpr{Fun: dst.NewIdent(timeRecvHelper), Args: []dst.Expr{tempRef(tmp), x}}
+		}
 		var args []dst.Expr
 		for _, sc := range scope {
 			args = append(args, &dst.UnaryExpr{Op: token.AND, X: dst.NewIdent(scopeName(sc))})
 		}
 		return &dst.CallExpr{Fun: dst.NewIdent(helper), Args: append(args, x)}
 	}
+}
+
+// tempRef returns &_asyncinstrTn.
+func tempRef(n int) dst.Expr {
+	return &dst.UnaryExpr{Op: token.AND, X: dst.NewIdent(tempName(n))}
+}
+
+// keepCall returns _asyncinstrKeep(&_asyncinstrTn, c).
+func keepCall(n int, c dst.Expr) dst.Expr {
+	return &dst.CallExpr{Fun: dst.NewIdent(keepHelper), Args: []dst.Expr{tempRef(n), c}}
 }
 
 // forBody rewrites a for loop's body: a receive statement directly in it
@@ -382,17 +463,22 @@ func (w *walker) closeRegions(fn *chanFn, last ast.Stmt, n int) {
 
 // rangeChan rewrites a range loop over a tracked channel: each iteration's
 // body is the handling scope of the value it received.
-func (w *walker) rangeChan(fn *chanFn, s *ast.RangeStmt) {
+func (w *walker) rangeChan(fn *chanFn, s *ast.RangeStmt, timer bool) {
 	assign := ""
 	if s.Key != nil && !isBlank(s.Key) {
 		assign = w.text(s.Key) + " " + s.Tok.String() + " "
 	}
+	v, tmp := msgVar, -1
+	if timer {
+		v, tmp = timeVar, fn.temps
+		fn.temps++
+	}
 	var text string
 	if len(s.Body.List) == 0 {
-		text = assign + recvHelper + "(" + msgVar + ")"
+		text = assign + takeText(timer, tmp, -1, v)
 	} else {
 		sc := fn.open(s.Body.Lbrace+1, s.Body.Rbrace)
-		text = assign + enterHelper + "(&" + scopeName(sc) + ", " + msgVar + ")"
+		text = assign + takeText(timer, tmp, sc, v)
 		w.forBody(fn, s.Body)
 		w.closeRegions(fn, s.Body.List[len(s.Body.List)-1], 1)
 	}
@@ -401,8 +487,26 @@ func (w *walker) rangeChan(fn *chanFn, s *ast.RangeStmt) {
 		return
 	}
 	rs := w.dstOf(s).(*dst.RangeStmt)
-	rs.Key, rs.Value, rs.Tok = dst.NewIdent(msgVar), nil, token.DEFINE
+	rs.Key, rs.Value, rs.Tok = dst.NewIdent(v), nil, token.DEFINE
+	if timer {
+		rs.X = keepCall(tmp, rs.X)
+	}
 	rs.Body.Decs.Lbrace.Prepend(w.insert(text))
+}
+
+// takeText returns the call that takes the value v received by a range
+// loop or a select case: into scope sc, or into an empty scope for sc < 0;
+// from a tracked channel, or from a timer's, kept in temporary tmp.
+func takeText(timer bool, tmp, sc int, v string) string {
+	switch {
+	case timer && sc >= 0:
+		return fmt.Sprintf("%s.EnterTime(&%s, %s)", scopeName(sc), tempName(tmp), v)
+	case timer:
+		return fmt.Sprintf("%s(&%s, %s)", timeRecvHelper, tempName(tmp), v)
+	case sc >= 0:
+		return fmt.Sprintf("%s(&%s, %s)", enterHelper, scopeName(sc), v)
+	}
+	return fmt.Sprintf("%s(%s)", recvHelper, v)
 }
 
 func isBlank(e ast.Expr) bool {
@@ -464,14 +568,17 @@ func (w *walker) selectChan(fn *chanFn, s *ast.SelectStmt) {
 				}
 				lhs, tok = strings.Join(names, ", "), a.Tok.String()
 			}
-			var call string
-			if len(cc.Body) == 0 {
-				call = recvHelper + "(" + msgVar + ")"
-			} else {
-				sc := fn.open(cc.Colon+1, cc.End())
-				regions = 1
-				call = enterHelper + "(&" + scopeName(sc) + ", " + msgVar + ")"
+			timer := w.isTimeChan(w.in.info.TypeOf(u.X))
+			v, tmp, sc := msgVar, -1, -1
+			if timer {
+				v, tmp = timeVar, fn.temps
+				fn.temps++
 			}
+			if len(cc.Body) > 0 {
+				sc = fn.open(cc.Colon+1, cc.End())
+				regions = 1
+			}
+			call := takeText(timer, tmp, sc, v)
 			if ok {
 				call += ", " + okVar
 			}
@@ -482,8 +589,11 @@ func (w *walker) selectChan(fn *chanFn, s *ast.SelectStmt) {
 			w.recvDone[u] = true
 			w.markChanged()
 			if w.dec != nil {
-				recv := w.dstOf(u).(dst.Expr)
-				lhsIDs := []dst.Expr{dst.NewIdent(msgVar)}
+				recv := w.dstOf(u).(*dst.UnaryExpr)
+				if timer {
+					recv.X = keepCall(tmp, recv.X)
+				}
+				lhsIDs := []dst.Expr{dst.NewIdent(v)}
 				if ok {
 					lhsIDs = append(lhsIDs, dst.NewIdent(okVar))
 				}

@@ -58,12 +58,20 @@ func isIdent(e dst.Expr, name string) bool {
 
 // unChanCall returns the original of a wrapped send value or receive.
 func unChanCall(call *dst.CallExpr) dst.Expr {
-	id, ok := call.Fun.(*dst.Ident)
-	if !ok {
-		return nil
+	var name string
+	switch f := call.Fun.(type) {
+	case *dst.Ident:
+		name = f.Name
+	case *dst.SelectorExpr:
+		if id, ok := f.X.(*dst.Ident); ok && isNumbered(id.Name, scopeVar) && f.Sel.Name == "EnterTime" {
+			name = "EnterTime"
+		}
 	}
+	id := &dst.Ident{Name: name}
 	var arg dst.Expr
 	switch n := len(call.Args); {
+	case (name == keepHelper || name == timeRecvHelper || name == "EnterTime") && n == 2:
+		arg = call.Args[1]
 	case (id.Name == sendHelper && n == 3) || (id.Name == pendHelper && n == 4):
 		arg = call.Args[n-2]
 	case (id.Name == recvHelper || id.Name == recvOKHelper) && n == 1:
@@ -73,7 +81,7 @@ func unChanCall(call *dst.CallExpr) dst.Expr {
 	default:
 		return nil
 	}
-	if isIdent(arg, msgVar) {
+	if isIdent(arg, msgVar) || isIdent(arg, timeVar) {
 		return nil // a range or select form: unRange and unCommClause undo it
 	}
 	*arg.Decorations() = call.Decs.NodeDecs
@@ -101,7 +109,11 @@ func addedStmt(s dst.Stmt) bool {
 			return false
 		}
 		vs := gd.Specs[0].(*dst.ValueSpec)
-		return len(vs.Names) > 0 && (isNumbered(vs.Names[0].Name, scopeVar) || isNumbered(vs.Names[0].Name, pendVar))
+		if len(vs.Names) == 0 {
+			return false
+		}
+		n := vs.Names[0].Name
+		return isNumbered(n, scopeVar) || isNumbered(n, pendVar) || isNumbered(n, tempVar)
 	case *dst.DeferStmt:
 		return addedCall(s.Call, "Exit", scopeVar)
 	case *dst.ExprStmt:
@@ -137,7 +149,7 @@ func isNumbered(name, p string) bool {
 
 // unRange undoes for _asyncinstrM := range ch { v := _asyncinstrEnter(&sc, _asyncinstrM) ...
 func unRange(r *dst.RangeStmt) bool {
-	if !isIdent(r.Key, msgVar) || len(r.Body.List) == 0 {
+	if !isIdent(r.Key, msgVar) && !isIdent(r.Key, timeVar) || len(r.Body.List) == 0 {
 		return false
 	}
 	lhs, tok, ok := takesMsg(r.Body.List[0])
@@ -171,10 +183,22 @@ func takesMsg(s dst.Stmt) (lhs []dst.Expr, tok token.Token, ok bool) {
 		return nil, 0, false
 	}
 	call, isCall := rhs[0].(*dst.CallExpr)
-	if !isCall || len(call.Args) == 0 || !isIdent(call.Args[len(call.Args)-1], msgVar) {
+	if !isCall || len(call.Args) == 0 {
 		return nil, 0, false
 	}
-	if id, isID := call.Fun.(*dst.Ident); !isID || (id.Name != enterHelper && id.Name != recvHelper) {
+	switch last := call.Args[len(call.Args)-1]; {
+	case isIdent(last, msgVar):
+		if id, isID := call.Fun.(*dst.Ident); !isID || (id.Name != enterHelper && id.Name != recvHelper) {
+			return nil, 0, false
+		}
+	case isIdent(last, timeVar):
+		if !isIdent(call.Fun, timeRecvHelper) {
+			sel, isSel := call.Fun.(*dst.SelectorExpr)
+			if !isSel || sel.Sel.Name != "EnterTime" {
+				return nil, 0, false
+			}
+		}
+	default:
 		return nil, 0, false
 	}
 	if len(rhs) == 2 && !isIdent(rhs[1], okVar) {
@@ -189,7 +213,7 @@ func takesMsg(s dst.Stmt) (lhs []dst.Expr, tok token.Token, ok bool) {
 // unCommClause undoes case _asyncinstrM[, _asyncinstrOK] := <-ch: [lhs tok] _asyncinstrEnter(&sc, _asyncinstrM)[, _asyncinstrOK]
 func unCommClause(cc *dst.CommClause) bool {
 	a, ok := cc.Comm.(*dst.AssignStmt)
-	if !ok || len(a.Lhs) == 0 || !isIdent(a.Lhs[0], msgVar) || len(a.Rhs) != 1 {
+	if !ok || len(a.Lhs) == 0 || !isIdent(a.Lhs[0], msgVar) && !isIdent(a.Lhs[0], timeVar) || len(a.Rhs) != 1 {
 		return false
 	}
 	for i, s := range cc.Body {

@@ -146,7 +146,7 @@ func helpersUsed(srcs ...[]byte) []string {
 // hooksrt itself (which a file-scope import name may not shadow), it is
 // imported as _asyncinstrHooksrt.
 func companion(pkgName string, helpers []string, sites []siteEntry, pkgDeclaresHooksrt bool) ([]byte, error) {
-	runtimeFuncs := map[string]bool{"Go": true}
+	runtimeFuncs := map[string]bool{"Go": true, "Keep": true, "TimeRecv": true}
 	for _, r := range rules.All {
 		for _, f := range r.Funcs {
 			runtimeFuncs[f.Runtime] = true
@@ -154,7 +154,7 @@ func companion(pkgName string, helpers []string, sites []siteEntry, pkgDeclaresH
 	}
 	var vars, funcs []string
 	for _, h := range helpers {
-		if chanHelpers[h] != "" && h != scopeType && h != handoffType && !slices.Contains(helpers, msgType) {
+		if chanHelpers[h] != "" && h != scopeType && h != handoffType && h != timeChanType && !slices.Contains(helpers, msgType) {
 			helpers = append(slices.Clip(helpers), msgType)
 			sort.Strings(helpers)
 			break

@@ -252,11 +252,17 @@ type walker struct {
 	inserts  []string
 	recvs    map[dst.Node]func(dst.Expr) dst.Expr
 	recvDone map[*ast.UnaryExpr]bool
+	cfn      *chanFn // the function whose channel operations are being rewritten
+	timers   bool    // the timer rule is on: receives from timers' channels are followed
 }
 
 func newWalker(in fileInput, rs []*rules.Rule, dec *decorator.Decorator, ignored map[int]bool) *walker {
-	return &walker{in: in, rules: rs, dec: dec, res: &fileResult{}, ignored: ignored,
+	w := &walker{in: in, rules: rs, dec: dec, res: &fileResult{}, ignored: ignored,
 		recvs: map[dst.Node]func(dst.Expr) dst.Expr{}, recvDone: map[*ast.UnaryExpr]bool{}}
+	for _, r := range rs {
+		w.timers = w.timers || r.TimerChans
+	}
+	return w
 }
 
 func (w *walker) walk() {
@@ -665,9 +671,13 @@ func (w *walker) call(call *ast.CallExpr) {
 		w.appendArg(wrapped, siteRef(n))
 		dcall.Args[0] = wrapped
 	case rules.CallThrough:
-		desc := ""
-		if len(call.Args) > 0 {
-			desc = w.describeFunc(call.Args[len(call.Args)-1])
+		// The site names the function the resource runs, or, for a
+		// timer that runs none, the one that creates it.
+		desc := w.fn[len(w.fn)-1]
+		if n := len(call.Args); n > 0 {
+			if _, isFunc := under(w.in.info.TypeOf(call.Args[n-1])).(*types.Signature); isFunc {
+				desc = w.describeFunc(call.Args[n-1])
+			}
 		}
 		if call.Ellipsis.IsValid() {
 			w.record(call.Pos(), rule.Name, what, desc, "called with a spread argument list")

@@ -25,7 +25,10 @@ type Rule struct {
 	// Chans makes the rule match the channels whose every flow the
 	// rewriter sees: their values carry their senders' contexts.
 	Chans bool
-	Funcs []Func
+	// TimerChans makes receives from the channels of timers and tickers
+	// run in their resources' scopes.
+	TimerChans bool
+	Funcs      []Func
 }
 
 // A Func is a function or method, matched by its resolved object (never by
@@ -105,6 +108,18 @@ var All = []*Rule{
 			{Pkg: "time", Name: "AfterFunc", Form: CallThrough, Runtime: "AfterFunc"},
 			{Pkg: "time", Recv: "*Timer", Name: "Stop", Form: Method, Runtime: "StopTimer"},
 			{Pkg: "time", Recv: "*Timer", Name: "Reset", Form: Method, Runtime: "ResetTimer"},
+		},
+	},
+	{
+		Name:       "timer",
+		Doc:        "time.NewTimer and time.After make TIMER resources, time.NewTicker and time.Tick TICKER ones; each handled receive from their channels runs in the resource's scope",
+		TimerChans: true,
+		Funcs: []Func{
+			{Pkg: "time", Name: "NewTimer", Form: CallThrough, Runtime: "NewTimer"},
+			{Pkg: "time", Name: "After", Form: CallThrough, Runtime: "After"},
+			{Pkg: "time", Name: "NewTicker", Form: CallThrough, Runtime: "NewTicker"},
+			{Pkg: "time", Name: "Tick", Form: CallThrough, Runtime: "Tick"},
+			{Pkg: "time", Recv: "*Ticker", Name: "Stop", Form: Method, Runtime: "StopTicker"},
 		},
 	},
 	{

@@ -330,6 +330,11 @@ func (ts *timerState) fire(f func()) {
 //
 // Called by instrumented code.
 func StopTimer(t *time.Timer) bool {
+	if t != nil && t.C != nil {
+		if ct := lookupChanTimer(t.C); ct != nil {
+			return stopChanTimer(t, ct)
+		}
+	}
 	ts := lookupTimer(t)
 	if ts == nil {
 		return t.Stop()
@@ -358,6 +363,11 @@ func StopTimer(t *time.Timer) bool {
 //
 // Called by instrumented code.
 func ResetTimer(t *time.Timer, d time.Duration) bool {
+	if t != nil && t.C != nil {
+		if ct := lookupChanTimer(t.C); ct != nil {
+			return resetChanTimer(t, ct, d)
+		}
+	}
 	ts := lookupTimer(t)
 	if ts == nil {
 		return t.Reset(d)
@@ -483,12 +493,13 @@ func (h *Handoff) Cancel() {
 	}
 }
 
-// A Scope holds the handling scope of at most one handoff on one goroutine,
-// for scopes that end where the next one starts or where control leaves
-// them: the iteration of a loop that receives, the clause of a select. The
-// zero Scope is empty. The rewriter declares one per nesting level at the
-// top of the function and defers its Exit, so that a return or a panic
-// inside the scope closes it too:
+// A Scope holds the handling scope of at most one received value on one
+// goroutine (a handoff's, or a timer's), for scopes that end where the
+// next one starts or where control leaves them: the iteration of a loop
+// that receives, the clause of a select. The zero Scope is empty. The
+// rewriter declares one per nesting level at the top of the function and
+// defers its Exit, so that a return or a panic inside the scope closes it
+// too:
 //
 //	var sc hooksrt.Scope
 //	defer sc.Exit()
@@ -499,21 +510,31 @@ func (h *Handoff) Cancel() {
 //	}
 //
 // Called by instrumented code.
-type Scope struct{ h *Handoff }
+type Scope struct {
+	c       *core
+	on      *gstate
+	destroy bool // whether the scope's end destroys c
+}
 
-// Enter closes the open scope, if any, and opens h's.
+// Enter closes the open scope, if any, and opens h's: promiseResolve,
+// then before.
 func (s *Scope) Enter(h *Handoff) {
 	s.Exit()
 	if h.live() {
-		h.begin()
-		s.h = h
+		emitResolve(&h.core)
+		s.open(&h.core, true)
 	}
 }
 
-// Exit closes the open scope, if any.
+func (s *Scope) open(c *core, destroy bool) {
+	s.c, s.on, s.destroy = c, before(c), destroy
+}
+
+// Exit closes the open scope, if any: after, and destroy if the scope's
+// end is the resource's.
 func (s *Scope) Exit() {
-	if h := s.h; h != nil {
-		s.h = nil
-		h.end()
+	if c := s.c; c != nil {
+		s.c = nil
+		endScope(s.on, c.id, s.destroy && c.destroyed.CompareAndSwap(false, true))
 	}
 }
