@@ -183,9 +183,70 @@ func (w *walker) insert(text string) string {
 	return insertMark + strconv.Itoa(len(w.inserts)-1) + "*/"
 }
 
-// fill replaces the placeholders in printed source with their text. A
+// keepOneLine marks a function body that is on one line in the source,
+// so that fill puts it back on one line if the printer spread it over
+// several: go/printer keeps a function body on one line only while it is
+// short, and a rewrite can make it longer.
+func (w *walker) keepOneLine(body *ast.BlockStmt) {
+	if w.dec == nil || body == nil || len(body.List) == 0 ||
+		w.in.fset.Position(body.Lbrace).Line != w.in.fset.Position(body.Rbrace).Line {
+		return
+	}
+	b := w.dstOf(body).(*dst.BlockStmt)
+	n := len(w.oneLine)
+	w.oneLine = append(w.oneLine, n)
+	b.Decs.Lbrace.Append(oneLineOpen + strconv.Itoa(n) + "*/")
+	b.List[len(b.List)-1].Decorations().End.Append(oneLineClose + strconv.Itoa(n) + "*/")
+}
+
+const (
+	oneLineOpen  = "/*" + prefix + "Open"
+	oneLineClose = "/*" + prefix + "Close"
+)
+
+// collapse puts the body between the marks of keepOneLine number n back
+// on one line: its statements joined by "; ", between the braces.
+func collapse(out []byte, n int) []byte {
+	open, close := []byte(oneLineOpen+strconv.Itoa(n)+"*/"), []byte(oneLineClose+strconv.Itoa(n)+"*/")
+	i, j := bytes.Index(out, open), bytes.Index(out, close)
+	if i < 0 || j < i {
+		return out
+	}
+	k := j + len(close)
+	for k < len(out) && (out[k] == ' ' || out[k] == '\t' || out[k] == '\n') {
+		k++
+	}
+	var parts []string
+	for _, l := range strings.Split(string(out[i+len(open):j]), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	var b strings.Builder
+	for x, p := range parts {
+		if x > 0 {
+			if strings.HasSuffix(parts[x-1], "{") || strings.HasPrefix(p, "}") {
+				b.WriteString(" ")
+			} else {
+				b.WriteString("; ")
+			}
+		}
+		b.WriteString(p)
+	}
+	head := bytes.TrimRight(out[:i], " ")
+	res := append(append([]byte(nil), head...), ' ')
+	res = append(res, b.String()...)
+	res = append(res, ' ')
+	return append(res, out[k:]...)
+}
+
+// fill replaces the placeholders in printed source with their text, and
+// puts back on one line the function bodies that keepOneLine marked. A
 // text that starts with ";" follows a statement on its line.
 func (w *walker) fill(out []byte) []byte {
+	for i := len(w.oneLine) - 1; i >= 0; i-- {
+		out = collapse(out, w.oneLine[i])
+	}
 	if len(w.inserts) == 0 {
 		return out
 	}

@@ -253,6 +253,7 @@ type walker struct {
 	recvs    map[dst.Node]func(dst.Expr) dst.Expr
 	recvDone map[*ast.UnaryExpr]bool
 	cfn      *chanFn // the function whose channel operations are being rewritten
+	oneLine  []int   // the function bodies to keep on one line (see keepOneLine)
 	timers   bool    // the timer rule is on: receives from timers' channels are followed
 }
 
@@ -314,8 +315,10 @@ func (w *walker) visit(n ast.Node) bool {
 	case *ast.CallExpr:
 		w.call(n)
 	case *ast.FuncDecl:
+		w.keepOneLine(n.Body)
 		w.chanBody(n.Body, false)
 	case *ast.FuncLit:
+		w.keepOneLine(n.Body)
 		w.chanBody(n.Body, true)
 	case *ast.ChanType:
 		w.chanType(n)

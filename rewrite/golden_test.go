@@ -64,6 +64,10 @@ func runGolden(t *testing.T, path string) {
 	for _, c := range res.Changes {
 		rel, _ := filepath.Rel(dir, c.Path)
 		got[filepath.ToSlash(rel)] = c.New
+		// No line moves: every rewrite keeps the file's lines.
+		if c.Old != nil && !strings.HasPrefix(filepath.Base(c.Path), "zz_asyncinstr") && bytes.Count(c.Old, []byte("\n")) != bytes.Count(c.New, []byte("\n")) {
+			t.Errorf("%s: %d lines, rewritten to %d", rel, bytes.Count(c.Old, []byte("\n")), bytes.Count(c.New, []byte("\n")))
+		}
 	}
 	if !*update {
 		for name, w := range want {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,6 +46,8 @@ func TestMain(m *testing.M) {
 //	                        and asyncinstr's 1 (changes found) and 2 (error)
 //	                        mean different things
 //	checkmode PERM FILE...  each FILE has the permission bits PERM (octal)
+var updateScripts = flag.Bool("update", false, "rewrite the files that cmp compares in testdata/script with the actual output")
+
 func TestScript(t *testing.T) {
 	runtimeDir, err := filepath.Abs(filepath.Join("..", "..", "runtime"))
 	if err != nil {
@@ -62,6 +65,7 @@ func TestScript(t *testing.T) {
 		Dir:                 filepath.Join("testdata", "script"),
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
+		UpdateScripts:       *updateScripts,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("RUNTIME", runtimeDir)
 			env.Setenv("HOME", home)

@@ -279,22 +279,39 @@ func BenchmarkAfterFuncFire(b *testing.B) {
 	}
 }
 
-// A msg is the element of a tracked channel: the value and the handoff
-// that carries the sender's context to the receiver.
-type msg struct {
-	v int
-	h *hooksrt.Handoff
+// msg, sendMsg, recvMsg and enterMsg are what asyncinstr declares in a
+// package's companion file for tracked channels (_asyncinstrMsg,
+// _asyncinstrSend, _asyncinstrRecv, _asyncinstrEnter): the element of a
+// tracked channel carries the value and the CHANSEND resource of its send.
+type msg[T any] struct {
+	V T
+	H *hooksrt.Handoff
+}
+
+func sendMsg[T any](_ chan<- msg[T], v T, site *hooksrt.Site) msg[T] {
+	return msg[T]{v, hooksrt.Send(site)}
+}
+
+func recvMsg[T any](m msg[T]) T {
+	m.H.Received()
+	return m.V
+}
+
+func enterMsg[T any](s *hooksrt.Scope, m msg[T]) T {
+	s.Enter(m.H)
+	return m.V
 }
 
 // BenchmarkHandoff sends a value on a buffered channel and receives it on
-// the same goroutine:
+// the same goroutine, the cost of the handoff itself without a goroutine
+// switch:
 //
 //	ch <- i; v := <-ch
 //
 // against the tracked form, in which the value carries its CHANSEND
 // resource and the receive is an empty handling scope:
 //
-//	ch <- msg{i, hooksrt.Send(&site)}; m := <-ch; m.h.Received()
+//	ch <- sendMsg(ch, i, &site); v := recvMsg(<-ch)
 //
 // With hooks4 a handoff delivers all five events.
 func BenchmarkHandoff(b *testing.B) {
@@ -311,17 +328,102 @@ func BenchmarkHandoff(b *testing.B) {
 	for _, m := range instrumentedModes {
 		b.Run("mode="+m, func(b *testing.B) {
 			setMode(b, m)
-			ch := make(chan msg, 1)
+			ch := make(chan msg[int], 1)
 			sum := 0
 			for i := 0; b.Loop(); i++ {
-				ch <- msg{i, hooksrt.Send(&siteSend)}
-				r := <-ch
-				r.h.Received()
-				sum += r.v
+				ch <- sendMsg(ch, i, &siteSend)
+				sum += recvMsg(<-ch)
 			}
 			_ = sum
 		})
 	}
+}
+
+// BenchmarkHandoffUnbuffered hands each value from a producer goroutine to
+// a consumer over an unbuffered channel; the consumer handles it in a
+// range loop, as a worker does:
+//
+//	go produce(ch, n)    // for i := range n { ch <- i }; close(ch)
+//	go consume(ch, done) // for v := range ch { sum += v }
+//
+// against the rewriter's shape of the same code, in which both goroutines
+// run in GOROUTINE resources and each iteration of the consumer's loop is
+// the handling scope of the value's send:
+//
+//	ch <- sendMsg(ch, i, &site)
+//	for m := range ch { v := enterMsg(&sc, m); sum += v; sc.Exit() }
+func BenchmarkHandoffUnbuffered(b *testing.B) { benchmarkProducerConsumer(b, 0) }
+
+// BenchmarkHandoffBuffered is BenchmarkHandoffUnbuffered over a channel
+// with room for 64 values: a producer and a consumer that rarely wait for
+// each other.
+func BenchmarkHandoffBuffered(b *testing.B) { benchmarkProducerConsumer(b, 64) }
+
+func benchmarkProducerConsumer(b *testing.B, capacity int) {
+	b.Run("mode="+modePlain, func(b *testing.B) {
+		setMode(b, modePlain)
+		ch := make(chan int, capacity)
+		done := make(chan struct{})
+		go produce(ch, b.N)
+		go consume(ch, done)
+		<-done
+	})
+	for _, m := range instrumentedModes {
+		b.Run("mode="+m, func(b *testing.B) {
+			setMode(b, m)
+			ch := make(chan msg[int], capacity)
+			done := make(chan struct{})
+			// Both goroutines are started as instrumented code starts
+			// them, so each runs in its GOROUTINE resource.
+			go run2(produceMsg, ch, b.N, goTask(&siteGo))
+			go run2(consumeMsg, ch, done, goTask(&siteGo))
+			<-done
+		})
+	}
+}
+
+func run2[A0, A1 any](f func(A0, A1), a0 A0, a1 A1, t *hooksrt.Task) {
+	t.Begin()
+	defer t.End()
+	f(a0, a1)
+}
+
+func produce(ch chan<- int, n int) {
+	for i := range n {
+		ch <- i
+	}
+	close(ch)
+}
+
+func consume(ch <-chan int, done chan<- struct{}) {
+	sum := 0
+	for v := range ch {
+		sum += v
+	}
+	_ = sum
+	done <- struct{}{}
+}
+
+// produceMsg and consumeMsg are produce and consume as asyncinstr
+// rewrites them.
+func produceMsg(ch chan<- msg[int], n int) {
+	for i := range n {
+		ch <- sendMsg(ch, i, &siteSend)
+	}
+	close(ch)
+}
+
+func consumeMsg(ch <-chan msg[int], done chan<- struct{}) {
+	var sc hooksrt.Scope
+	defer sc.Exit()
+	sum := 0
+	for m := range ch {
+		v := enterMsg(&sc, m)
+		sum += v
+		sc.Exit()
+	}
+	_ = sum
+	done <- struct{}{}
 }
 
 // BenchmarkExecutionAsyncID reads the current execution id:
