@@ -39,6 +39,7 @@ const chanRule = "chan"
 // types are tracked, and why the others are not.
 type chanPlan struct {
 	seen      map[string]token.Position // every class with a literal, and its first
+	what      map[string]string         // each class as -explain names it
 	untracked map[string]chanReason
 	done      map[string]bool // classes instrumented by an earlier run
 }
@@ -57,7 +58,7 @@ func (r chanReason) String() string {
 }
 
 func newChanPlan() *chanPlan {
-	return &chanPlan{seen: map[string]token.Position{}, untracked: map[string]chanReason{}, done: map[string]bool{}}
+	return &chanPlan{seen: map[string]token.Position{}, what: map[string]string{}, untracked: map[string]chanReason{}, done: map[string]bool{}}
 }
 
 // chanKey names the class of a channel type.
@@ -107,7 +108,7 @@ func (p *chanPlan) list() []Site {
 		if filepath.Dir(r.Pos.Filename) == filepath.Dir(p.seen[k].Filename) {
 			r.Pos.Filename = filepath.Base(r.Pos.Filename)
 		}
-		out = append(out, Site{Pos: p.seen[k], Rule: chanRule, What: "chan " + k,
+		out = append(out, Site{Pos: p.seen[k], Rule: chanRule, What: p.what[k],
 			Reason: "untracked: " + r.String()})
 	}
 	return out
@@ -189,6 +190,7 @@ func (a *chanAnalysis) literalsIn(n ast.Node, skip func(ast.Node) bool, ign bool
 			pos := a.fset.Position(m.Pos())
 			if _, ok := a.plan.seen[k]; !ok {
 				a.plan.seen[k] = pos
+				a.plan.what[k] = "chan " + types.TypeString(c.Elem(), types.RelativeTo(a.pkg))
 			}
 			if mentionsTypeParam(c.Elem()) {
 				a.plan.taint(k, pos, "its element type depends on a type parameter")

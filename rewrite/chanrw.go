@@ -188,7 +188,7 @@ func (w *walker) insert(text string) string {
 // several: go/printer keeps a function body on one line only while it is
 // short, and a rewrite can make it longer.
 func (w *walker) keepOneLine(body *ast.BlockStmt) {
-	if w.dec == nil || body == nil || len(body.List) == 0 ||
+	if !w.keepLines || w.dec == nil || body == nil || len(body.List) == 0 ||
 		w.in.fset.Position(body.Lbrace).Line != w.in.fset.Position(body.Rbrace).Line {
 		return
 	}

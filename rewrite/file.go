@@ -106,12 +106,29 @@ func render(in fileInput, rs []*rules.Rule, changed map[int]bool) ([]byte, error
 
 // rewriteWhole rewrites a file as one dst tree and prints it whole.
 func rewriteWhole(in fileInput, rs []*rules.Rule, ignored map[int]bool) ([]byte, error) {
+	out, err := rewriteWhole1(in, rs, ignored, false)
+	if err == nil && movedLines(in.src, out) {
+		return rewriteWhole1(in, rs, ignored, true)
+	}
+	return out, err
+}
+
+// movedLines reports whether the printer spread a one-line function body
+// over several lines: the rewritten file has more lines. It is then
+// rendered again with keepOneLine marks, which cost the alignment that
+// gofmt gives a run of one-line functions, so they are used only then.
+func movedLines(src, out []byte) bool {
+	return out != nil && bytes.Count(out, []byte("\n")) != bytes.Count(src, []byte("\n"))
+}
+
+func rewriteWhole1(in fileInput, rs []*rules.Rule, ignored map[int]bool, oneLine bool) ([]byte, error) {
 	dec := decorator.NewDecorator(in.fset)
 	df, err := dec.DecorateFile(in.file)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in.fset.Position(in.file.Pos()), err)
 	}
 	w := newWalker(in, rs, dec, ignored)
+	w.keepLines = oneLine
 	w.walk()
 	w.applyRecvs(df)
 	var buf bytes.Buffer
@@ -132,6 +149,14 @@ func rewriteWhole(in fileInput, rs []*rules.Rule, ignored map[int]bool) ([]byte,
 // outside a function declaration, it reports false, and the caller
 // rewrites the whole file.
 func rewriteFuncs(in fileInput, rs []*rules.Rule, ignored map[int]bool, changed map[int]bool) ([]byte, bool, error) {
+	out, ok, err := rewriteFuncs1(in, rs, ignored, changed, false)
+	if err == nil && ok && movedLines(in.src, out) {
+		return rewriteFuncs1(in, rs, ignored, changed, true)
+	}
+	return out, ok, err
+}
+
+func rewriteFuncs1(in fileInput, rs []*rules.Rule, ignored map[int]bool, changed map[int]bool, oneLine bool) ([]byte, bool, error) {
 	var idx []int
 	for i := range changed {
 		fd, ok := in.file.Decls[i].(*ast.FuncDecl)
@@ -143,7 +168,7 @@ func rewriteFuncs(in fileInput, rs []*rules.Rule, ignored map[int]bool, changed 
 	sort.Ints(idx)
 	tf := in.fset.File(in.file.Pos())
 	w := newWalker(in, rs, nil, ignored)
-	w.only = changed
+	w.only, w.keepLines = changed, oneLine
 	out := in.src
 	texts := make([][]byte, len(idx))
 	for k, i := range idx {
@@ -249,12 +274,13 @@ type walker struct {
 	// inserts are the texts of the placeholders in the dst tree (see
 	// chanrw.go); recvs, the receives to wrap, by dst node; recvDone, the
 	// receives that the walk has rewritten.
-	inserts  []string
-	recvs    map[dst.Node]func(dst.Expr) dst.Expr
-	recvDone map[*ast.UnaryExpr]bool
-	cfn      *chanFn // the function whose channel operations are being rewritten
-	oneLine  []int   // the function bodies to keep on one line (see keepOneLine)
-	timers   bool    // the timer rule is on: receives from timers' channels are followed
+	inserts   []string
+	recvs     map[dst.Node]func(dst.Expr) dst.Expr
+	recvDone  map[*ast.UnaryExpr]bool
+	cfn       *chanFn // the function whose channel operations are being rewritten
+	oneLine   []int   // the function bodies to keep on one line (see keepOneLine)
+	keepLines bool    // mark one-line function bodies
+	timers    bool    // the timer rule is on: receives from timers' channels are followed
 }
 
 func newWalker(in fileInput, rs []*rules.Rule, dec *decorator.Decorator, ignored map[int]bool) *walker {
