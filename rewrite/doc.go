@@ -31,6 +31,22 @@
 // Calls matched by a rule go through the runtime function it names
 // (rules.Func): see package rules for the table.
 //
+// Channels are decided per package (chanplan.go): the channel types with
+// the same element type form a class, tracked unless one of them escapes
+// the package or the rewrite (another package's declarations, its exported
+// API, an interface others may inspect, a type parameter, ...). A tracked
+// class's element T becomes _asyncinstrMsg[T], which carries the send's
+// CHANSEND resource with the value, and its receives open handling scopes
+// (chanrw.go):
+//
+//	ch <- v                  =>  ch <- _asyncinstrSend(ch, v, &_asyncinstrSites[0])
+//	for v := range ch {      =>  for _asyncinstrM := range ch { v := _asyncinstrEnter(&_asyncinstrSc0, _asyncinstrM)
+//	x := <-ch                =>  x := _asyncinstrRecv(<-ch)
+//
+// Statements that scopes need are written on the lines of the code around
+// them, so that no line moves; receives from timers' channels are followed
+// to their TIMER or TICKER resources the same way.
+//
 // Instrument and Strip serve source mode. Compile-time mode
 // (internal/toolexec) rewrites one compiler invocation at a time:
 // CheckPackage type-checks the files it names against export data, and

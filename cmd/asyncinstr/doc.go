@@ -1,6 +1,6 @@
 /*
-Asyncinstr rewrites Go packages so that every goroutine and timer they
-create becomes an asynchronous resource with an id, a trigger id and
+Asyncinstr rewrites Go packages so that every goroutine, timer and channel
+handoff they create becomes an asynchronous resource with an id, a trigger id and
 lifecycle events, as Node's async_hooks gives JavaScript. The rewritten code
 calls the runtime package github.com/asyncinstr/asyncinstr/runtime/hooksrt,
 which is where programs register hooks and read their execution context.
@@ -61,7 +61,21 @@ become
 	_asyncinstrStopTimer(t)
 
 The go statement still evaluates worker, jobs and 3 where it did; the new
-goroutine reports before and after around worker. The _asyncinstr names are
+goroutine reports before and after around worker. A channel whose every
+flow stays in its package carries each value's CHANSEND resource with it,
+and its receiver handles the value in that resource's scope:
+
+	jobs <- j
+	for j := range jobs {
+
+become
+
+	jobs <- _asyncinstrSend(jobs, j, &_asyncinstrSites[2])
+	for _asyncinstrM := range jobs { j := _asyncinstrEnter(&_asyncinstrSc0, _asyncinstrM)
+
+Statements that a scope needs share the lines of the code around them, so
+those lines are not gofmt-formatted. -explain lists the channels left
+untracked and why. The _asyncinstr names are
 declared in one generated file per package, zz_asyncinstr.go (and
 zz_asyncinstr_x_test.go for an external test package), which imports the
 runtime and holds the table of creation sites. Because the rewritten files

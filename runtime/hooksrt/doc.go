@@ -139,10 +139,27 @@ runs a function in the resource's context. Bind returns a function that
 does so on every call. EmitDestroy ends the resource, and the package-level
 Bind binds a function to the current context.
 
+# Channels and timers
+
+A value sent on a channel that asyncinstr tracks carries a *Handoff, the
+CHANSEND resource of its send, created (init) in the sender with the
+sender's context. The goroutine that receives the value reports
+promiseResolve, then before and after around its handling of the value,
+then destroy; so exactly the receiver of each value runs in the context of
+the send that produced it, whatever the number of senders and receivers.
+A send case that loses its select is destroyed without before or after.
+
+Timers and tickers created by instrumented code are TIMER and TICKER
+resources; a receive from their channel is handled in their scope, as a
+handoff's is, without promiseResolve. A TIMER is destroyed once its value
+has been handled, or by a Stop that returns true (a Reset of a fired or
+stopped timer creates a new one); a TICKER by its first Stop.
+
 # Entry points for instrumented code
 
 Go, GoFunc, GoFuncErr, TryGo, AfterFunc, StopTimer, ResetTimer,
-ContextAfterFunc, Send and the Task, Handoff and Scope types are called by
+ContextAfterFunc, Send, NewTimer, After, NewTicker, Tick, StopTicker, Keep,
+TimeRecv and the Task, Handoff, Scope and TimeChan types are called by
 code that asyncinstr rewrote. Their doc comments give the shapes the
 rewriter emits, written with the hooksrt names; the rewritten files call
 them through _asyncinstr names that a generated companion file of their

@@ -324,7 +324,8 @@ func (ts *timerState) fire(f func()) {
 
 // StopTimer reports (*time.Timer).Stop: when Stop returns true on an
 // AfterFunc timer, the pending run's Timeout resource is destroyed without
-// before or after. On any other timer it is t.Stop().
+// before or after, and on a timer of NewTimer or After, its TIMER. On any
+// other timer it is t.Stop().
 //
 //	t.Stop()  =>  hooksrt.StopTimer(t)
 //
@@ -355,7 +356,8 @@ func StopTimer(t *time.Timer) bool {
 // ResetTimer reports (*time.Timer).Reset. On an AfterFunc timer that is
 // still pending the run keeps its resource; on one that already fired or was
 // stopped, a new Timeout resource is created, triggered by the caller (a
-// run that fired earlier but has not started yet keeps its own). Its
+// run that fired earlier but has not started yet keeps its own); on a
+// timer of NewTimer that fired or was stopped, a new TIMER. Its
 // init is emitted before the timer can fire; a hook must not stop or reset
 // the timer whose init it is handling. On any other timer it is t.Reset(d).
 //
