@@ -283,7 +283,7 @@ func (a *chanAnalysis) forms(f *ast.File) {
 			return
 		}
 		if t := a.info.TypeOf(lhs); t != nil && !types.Identical(t, types.Typ[types.Bool]) {
-			a.plan.taint(k, a.fset.Position(u.Pos()), "a comma-ok receive assigns to a "+types.TypeString(t, types.RelativeTo(a.pkg)))
+			a.plan.taint(k, a.fset.Position(u.Pos()), "a comma-ok receive assigns its ok to a "+types.TypeString(t, types.RelativeTo(a.pkg))+", not a bool")
 		}
 	}
 	recvOf := func(es []ast.Expr) *ast.UnaryExpr {
