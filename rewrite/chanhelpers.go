@@ -7,14 +7,14 @@ package rewrite
 // *hooksrt.Handoff (a shared, silent one while tracking is off), and the
 // zero value that a closed channel yields carries nil, which is how the
 // comma-ok helpers tell the two apart. Receives from timers' channels go
-// through hooksrt.Keep, hooksrt.TimeRecv and (*hooksrt.Scope).EnterTime
+// through _asyncinstrKeep, _asyncinstrTimeRecv and (*hooksrt.Scope).EnterTime
 // instead (see chanrw.go).
 const (
 	msgType       = prefix + "Msg"     // the element type of a tracked channel
 	scopeType     = prefix + "Scope"   // hooksrt.Scope
 	handoffType   = prefix + "Handoff" // hooksrt.Handoff
-	sendHelper    = prefix + "Send"    // ch <- v
-	pendHelper    = prefix + "Pend"    // a send case of a select
+	onHelper      = prefix + "On"      // ch <- v: ch <- _asyncinstrOn(ch).Send(v, &site)
+	senderType    = prefix + "Sender"  // what onHelper returns
 	recvHelper    = prefix + "Recv"    // a receive with an empty handling scope
 	recvOKHelper  = prefix + "RecvOK"  // its comma-ok form
 	enterHelper   = prefix + "Enter"   // a receive that opens a handling scope
@@ -26,8 +26,8 @@ const (
 	insertMark    = "/*" + prefix + "Insert"
 
 	timeChanType   = prefix + "TimeChan" // hooksrt.TimeChan
-	keepHelper     = prefix + "Keep"     // hooksrt.Keep
-	timeRecvHelper = prefix + "TimeRecv" // hooksrt.TimeRecv
+	keepHelper     = prefix + "Keep"     // keeps a timer receive's channel
+	timeRecvHelper = prefix + "TimeRecv" // hooksrt.TimeRecv, returning the value
 	timeVar        = prefix + "TV"       // the value received from a timer in a range or select
 	tempVar        = prefix + "T"        // + number: a timer channel received from
 )
@@ -44,12 +44,36 @@ type _asyncinstrMsg[T any] struct {
 `,
 	scopeType:    "type _asyncinstrScope = hooksrt.Scope\n",
 	timeChanType: "type _asyncinstrTimeChan = hooksrt.TimeChan\n",
-	handoffType:  "type _asyncinstrHandoff = hooksrt.Handoff\n",
-	sendHelper: `func _asyncinstrSend[T any](_ chan<- _asyncinstrMsg[T], v T, site *hooksrt.Site) _asyncinstrMsg[T] {
-	return _asyncinstrMsg[T]{v, hooksrt.Send(site)}
+	// Direct functions, not variables holding hooksrt's, so that the
+	// temporary whose address they take does not escape.
+	keepHelper: `func _asyncinstrKeep(p *hooksrt.TimeChan, c hooksrt.TimeChan) hooksrt.TimeChan {
+	*p = c
+	return c
 }
 `,
-	pendHelper: `func _asyncinstrPend[T any](p **hooksrt.Handoff, _ chan<- _asyncinstrMsg[T], v T, site *hooksrt.Site) _asyncinstrMsg[T] {
+	timeRecvHelper: `func _asyncinstrTimeRecv[V any](p *hooksrt.TimeChan, v V) V {
+	hooksrt.TimeRecv(p)
+	return v
+}
+`,
+	handoffType: "type _asyncinstrHandoff = hooksrt.Handoff\n",
+	// The element type comes from the channel alone, as the send's
+	// assignability does: the value may be of another type assignable to
+	// it (a *T sent as an error, an untyped constant).
+	onHelper: `func _asyncinstrOn[T any](chan<- _asyncinstrMsg[T]) _asyncinstrSender[T] {
+	return _asyncinstrSender[T]{}
+}
+`,
+	senderType: `// _asyncinstrSender[T] makes the messages of a channel of T: Send for a
+// send statement, Pend for a select's send case, whose resource the other
+// clauses cancel.
+type _asyncinstrSender[T any] struct{}
+
+func (_asyncinstrSender[T]) Send(v T, site *hooksrt.Site) _asyncinstrMsg[T] {
+	return _asyncinstrMsg[T]{v, hooksrt.Send(site)}
+}
+
+func (_asyncinstrSender[T]) Pend(p **hooksrt.Handoff, v T, site *hooksrt.Site) _asyncinstrMsg[T] {
 	h := hooksrt.Send(site)
 	*p = h
 	return _asyncinstrMsg[T]{v, h}

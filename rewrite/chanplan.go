@@ -430,6 +430,7 @@ func (a *chanAnalysis) exported() {
 func (a *chanAnalysis) conversions(files []*ast.File) {
 	ifaceConversions(a.info, files, func(lhs, rhs types.Type, pos token.Pos) {
 		it := lhs.Underlying().(*types.Interface)
+		a.matchMethods(it, rhs, pos)
 		if a.exposedIface(lhs, it) {
 			a.at(pos, "a value holding it is converted to "+types.TypeString(lhs, types.RelativeTo(a.pkg)))
 			a.walk(rhs, true)
@@ -438,6 +439,23 @@ func (a *chanAnalysis) conversions(files []*ast.File) {
 		a.pending[it] = append(a.pending[it], pendingConv{rhs, a.fset.Position(pos),
 			"a value holding it is converted to " + types.TypeString(lhs, types.RelativeTo(a.pkg)) + ", which escapes"})
 	})
+}
+
+// matchMethods marks the channel classes in the methods by which rhs
+// satisfies the interface it when either side's method is declared in
+// another package: the two signatures must stay identical, and the other
+// package's will not change.
+func (a *chanAnalysis) matchMethods(it *types.Interface, rhs types.Type, pos token.Pos) {
+	for m := range it.Methods() {
+		obj, _, _ := types.LookupFieldOrMethod(rhs, true, m.Pkg(), m.Name())
+		f, ok := obj.(*types.Func)
+		if !ok || (m.Pkg() == a.pkg && f.Pkg() == a.pkg) {
+			continue
+		}
+		a.at(pos, "a method "+m.Name()+" of another package must match "+types.TypeString(rhs, types.RelativeTo(a.pkg))+"'s")
+		a.walk(m.Type(), true)
+		a.walk(f.Type(), true)
+	}
 }
 
 // A pendingConv is a conversion to one of the package's own interfaces,
@@ -491,6 +509,13 @@ func (a *chanAnalysis) walk(t types.Type, full bool) {
 		if t.Obj().Pkg() == a.pkg || t.Obj().Pkg() == nil {
 			if full {
 				a.walk(t.Underlying(), full)
+				// Code that holds the value may call its exported
+				// methods (through its own interfaces, or reflection).
+				for m := range t.Methods() {
+					if m.Exported() {
+						a.walk(m.Type(), full)
+					}
+				}
 			}
 			return
 		}

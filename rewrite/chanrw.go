@@ -160,7 +160,9 @@ func (w *walker) chanBody(body *ast.BlockStmt, lit bool) {
 	}
 	if w.dec != nil {
 		b := w.dstOf(body).(*dst.BlockStmt)
-		b.Decs.Lbrace.Prepend(w.insert(strings.Join(parts, "; ")))
+		// The final ";" ends the last declaration also where the body is
+		// put back on one line (see keepOneLine).
+		b.Decs.Lbrace.Prepend(w.insert(strings.Join(parts, "; ") + ";"))
 	}
 }
 
@@ -509,7 +511,8 @@ func (w *walker) forBody(fn *chanFn, body *ast.BlockStmt) {
 // closeRegions ends the innermost n regions after last, their last
 // statement, unless control cannot reach its end.
 func (w *walker) closeRegions(fn *chanFn, last ast.Stmt, n int) {
-	if !w.terminating(last, "") {
+	// A last break, continue or goto closes what it leaves itself.
+	if _, branch := last.(*ast.BranchStmt); !branch && !w.terminating(last, "") {
 		var exits []string
 		for i := len(fn.regions) - 1; i >= len(fn.regions)-n; i-- {
 			exits = append(exits, exitText(fn.regions[i].scope))
@@ -596,9 +599,9 @@ func (w *walker) selectChan(fn *chanFn, s *ast.SelectStmt) {
 			n := w.instrument(ss.Pos(), chanRule, "send on "+types.TypeString(w.in.info.TypeOf(ss.Chan), types.RelativeTo(w.in.pkg)), fn.name)
 			if w.dec != nil {
 				d := w.dstOf(ss).(*dst.SendStmt)
-				d.Value = &dst.CallExpr{Fun: dst.NewIdent(pendHelper), Args: []dst.Expr{
+				d.Value = &dst.CallExpr{Fun: sender(d.Chan, "Pend"), Args: []dst.Expr{
 					&dst.UnaryExpr{Op: token.AND, X: dst.NewIdent(pendVar + strconv.Itoa(pend[cc]))},
-					clearDecs(dst.Clone(d.Chan).(dst.Expr)), d.Value, siteRef(n)}}
+					d.Value, siteRef(n)}}
 			}
 		}
 	}
@@ -697,8 +700,14 @@ func (w *walker) send(fn *chanFn, s *ast.SendStmt) {
 		return
 	}
 	d := w.dstOf(s).(*dst.SendStmt)
-	d.Value = &dst.CallExpr{Fun: dst.NewIdent(sendHelper), Args: []dst.Expr{
-		clearDecs(dst.Clone(d.Chan).(dst.Expr)), d.Value, siteRef(n)}}
+	d.Value = &dst.CallExpr{Fun: sender(d.Chan, "Send"), Args: []dst.Expr{d.Value, siteRef(n)}}
+}
+
+// sender returns _asyncinstrOn(ch).method, for a copy of ch (a send's
+// channel, which has no effects to repeat).
+func sender(ch dst.Expr, method string) dst.Expr {
+	on := &dst.CallExpr{Fun: dst.NewIdent(onHelper), Args: []dst.Expr{clearDecs(dst.Clone(ch).(dst.Expr))}}
+	return &dst.SelectorExpr{X: on, Sel: dst.NewIdent(method)}
 }
 
 // branch ends the scopes that a break, continue or goto leaves.

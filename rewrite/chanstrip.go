@@ -66,13 +66,16 @@ func unChanCall(call *dst.CallExpr) dst.Expr {
 		if id, ok := f.X.(*dst.Ident); ok && isNumbered(id.Name, scopeVar) && f.Sel.Name == "EnterTime" {
 			name = "EnterTime"
 		}
+		if on, ok := f.X.(*dst.CallExpr); ok && isIdent(on.Fun, onHelper) && len(on.Args) == 1 {
+			name = "On." + f.Sel.Name
+		}
 	}
 	id := &dst.Ident{Name: name}
 	var arg dst.Expr
 	switch n := len(call.Args); {
 	case (name == keepHelper || name == timeRecvHelper || name == "EnterTime") && n == 2:
 		arg = call.Args[1]
-	case (id.Name == sendHelper && n == 3) || (id.Name == pendHelper && n == 4):
+	case (name == "On.Send" && n == 2) || (name == "On.Pend" && n == 3):
 		arg = call.Args[n-2]
 	case (id.Name == recvHelper || id.Name == recvOKHelper) && n == 1:
 		arg = call.Args[0]

@@ -146,20 +146,14 @@ func helpersUsed(srcs ...[]byte) []string {
 // hooksrt itself (which a file-scope import name may not shadow), it is
 // imported as _asyncinstrHooksrt.
 func companion(pkgName string, helpers []string, sites []siteEntry, pkgDeclaresHooksrt bool) ([]byte, error) {
-	runtimeFuncs := map[string]bool{"Go": true, "Keep": true, "TimeRecv": true}
+	runtimeFuncs := map[string]bool{"Go": true}
 	for _, r := range rules.All {
 		for _, f := range r.Funcs {
 			runtimeFuncs[f.Runtime] = true
 		}
 	}
 	var vars, funcs []string
-	for _, h := range helpers {
-		if chanHelpers[h] != "" && h != scopeType && h != handoffType && h != timeChanType && !slices.Contains(helpers, msgType) {
-			helpers = append(slices.Clip(helpers), msgType)
-			sort.Strings(helpers)
-			break
-		}
-	}
+	helpers = withDeps(helpers)
 	for _, h := range helpers {
 		name := strings.TrimPrefix(h, prefix)
 		switch {
@@ -209,6 +203,36 @@ func companion(pkgName string, helpers []string, sites []siteEntry, pkgDeclaresH
 		return nil, fmt.Errorf("formatting companion file: %w", err)
 	}
 	return out, nil
+}
+
+// withDeps adds to helpers the declarations that those used need:
+// _asyncinstrMsg for the channel helpers, _asyncinstrSender for
+// _asyncinstrOn.
+func withDeps(helpers []string) []string {
+	has := map[string]bool{}
+	for _, h := range helpers {
+		has[h] = true
+	}
+	add := func(h string) {
+		if !has[h] {
+			has[h] = true
+			helpers = append(slices.Clip(helpers), h)
+		}
+	}
+	for _, h := range slices.Clone(helpers) {
+		switch h {
+		case scopeType, handoffType, timeChanType, keepHelper, timeRecvHelper:
+		case onHelper:
+			add(senderType)
+			add(msgType)
+		default:
+			if chanHelpers[h] != "" {
+				add(msgType)
+			}
+		}
+	}
+	sort.Strings(helpers)
+	return helpers
 }
 
 // renameRuntimeImport imports the runtime under name in a companion file.

@@ -39,7 +39,7 @@
 // CHANSEND resource with the value, and its receives open handling scopes
 // (chanrw.go):
 //
-//	ch <- v                  =>  ch <- _asyncinstrSend(ch, v, &_asyncinstrSites[0])
+//	ch <- v                  =>  ch <- _asyncinstrOn(ch).Send(v, &_asyncinstrSites[0])
 //	for v := range ch {      =>  for _asyncinstrM := range ch { v := _asyncinstrEnter(&_asyncinstrSc0, _asyncinstrM)
 //	x := <-ch                =>  x := _asyncinstrRecv(<-ch)
 //

@@ -197,3 +197,52 @@ func fuzzPlan(fset *token.FileSet, info *types.Info, files ...*ast.File) *chanPl
 	}
 	return plan
 }
+
+// One-line function bodies, which gofmt keeps only when short, stay on one
+// line when a rewrite makes them longer or opens scopes in them (input
+// that is not gofmt-formatted may hold a loop on one line): no line moves,
+// and the result parses and type-checks.
+func TestOneLineBodies(t *testing.T) {
+	src := []byte(`package p
+
+import "fmt"
+
+func drain(ch chan string) { for v := range ch { fmt.Println(v) } }
+func pick(a, b chan int) int { select { case v := <-a: return v; case v := <-b: return v } }
+func spawn(ch chan string) { go func() { ch <- "a long enough string to push the line past the printer's limit" }() }
+
+func main() {
+	ch := make(chan string, 1)
+	spawn(ch)
+	drain(ch)
+	fmt.Println(pick(make(chan int), make(chan int)))
+}
+`)
+	imp := fuzzImporter(t)
+	fset, files, info, err := typeCheck(imp, map[string][]byte{"main.go": src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := files["main.go"]
+	fr, err := rewriteFile(fileInput{fset: fset, file: file, info: info, src: src, pkg: pkgOf(info), plan: fuzzPlan(fset, info, file)}, rules.All)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fr.out == nil || !bytes.Contains(fr.out, []byte(scopeVar+"0")) {
+		t.Fatalf("no scope was opened:\n%s", fr.out)
+	}
+	if bytes.Count(fr.out, []byte("\n")) != bytes.Count(src, []byte("\n")) {
+		t.Fatalf("lines moved:\n%s", fr.out)
+	}
+	var sites []siteEntry
+	for _, s := range fr.newSites {
+		sites = append(sites, siteEntry{File: "main.go", Line: s.Pos.Line, Func: s.Func})
+	}
+	comp, err := companion(file.Name.Name, helpersUsed(fr.out), sites, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := typeCheck(imp, map[string][]byte{"main.go": fr.out, companionName: comp}); err != nil {
+		t.Fatalf("the rewritten file does not type-check: %v\n%s", err, fr.out)
+	}
+}

@@ -10,8 +10,8 @@ import (
 // type rhs becomes a value of the interface type lhs, explicitly or by
 // assignability: assignments and declarations, arguments, results,
 // composite literal elements, sends, map keys, comparisons with an
-// interface, switch cases, range assignments, panics and interface type
-// assertions (the asserted interface receives the values of the other).
+// interface, switch cases, range assignments, panics and type assertions
+// (see assertion).
 // It is the channel analysis's view of where a value's dynamic type
 // becomes visible to code that may inspect it. (x/tools' refactor/satisfy
 // finds the same places, but only between types that both have methods,
@@ -56,6 +56,23 @@ func (c *convFinder) assign(lhs, rhs types.Type, pos token.Pos) {
 		return
 	}
 	c.f(lhs, rhs, pos)
+}
+
+// assertion relates the interface x to the type t asserted from it: the
+// values of x flow into t, and t's values are those of x. To an interface
+// type, each one receives the other's (a value that reached one may be
+// found in the other); to a concrete type, t's values come from x, which
+// is reported as a conversion of t to x.
+func (c *convFinder) assertion(x, t types.Type, pos token.Pos) {
+	if x == nil || t == nil || !types.IsInterface(x) {
+		return
+	}
+	if types.IsInterface(t) {
+		c.assign(t, x, pos)
+		c.assign(x, t, pos)
+		return
+	}
+	c.assign(x, t, pos)
 }
 
 func (c *convFinder) typeOf(e ast.Expr) types.Type {
@@ -147,7 +164,7 @@ func (c *convFinder) node(n ast.Node) {
 			}
 		case *ast.TypeAssertExpr:
 			if n.Type != nil {
-				c.assign(c.typeOf(n.Type), c.typeOf(n.X), n.Pos())
+				c.assertion(c.typeOf(n.X), c.typeOf(n.Type), n.Pos())
 			}
 		case *ast.TypeSwitchStmt:
 			var x ast.Expr
@@ -159,7 +176,7 @@ func (c *convFinder) node(n ast.Node) {
 			}
 			for _, s := range n.Body.List {
 				for _, e := range s.(*ast.CaseClause).List {
-					c.assign(c.typeOf(e), c.typeOf(x), e.Pos())
+					c.assertion(c.typeOf(x), c.typeOf(e), e.Pos())
 				}
 			}
 		case *ast.RangeStmt:

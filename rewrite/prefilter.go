@@ -9,16 +9,20 @@ import (
 )
 
 // MayRewrite reports, from tokens alone, whether rs could match anything
-// in the files whose sources are srcs: a go statement, or a name that a
-// matched function has, or a companion file to renumber. It is
+// in the files whose sources are srcs: a go statement, a name that a
+// matched function has, a companion file to renumber, a channel type
+// (the chan rule tracks only channels whose type the package writes), or,
+// for the timer rule, a receive or a timer's field C. It is
 // conservative (a name in an unrelated call counts) and much cheaper than
 // type-checking, which compile-time mode skips for a package where it
 // reports false.
 func MayRewrite(paths []string, srcs [][]byte, rs []*rules.Rule) bool {
-	goStmt := false
+	goStmt, chans, timers := false, false, false
 	names := map[string]bool{}
 	for _, r := range rs {
 		goStmt = goStmt || r.GoStmt
+		chans = chans || r.Chans
+		timers = timers || r.TimerChans
 		for _, f := range r.Funcs {
 			names[f.Name] = true
 		}
@@ -35,7 +39,11 @@ func MayRewrite(paths []string, srcs [][]byte, rs []*rules.Rule) bool {
 			if tok == token.EOF {
 				break
 			}
-			if tok == token.GO && goStmt || tok == token.IDENT && names[lit] {
+			switch {
+			case tok == token.GO && goStmt,
+				tok == token.IDENT && names[lit],
+				tok == token.CHAN && (chans || timers),
+				timers && (tok == token.ARROW || tok == token.IDENT && lit == "C"):
 				return true
 			}
 		}

@@ -20,6 +20,12 @@ func TestMayRewrite(t *testing.T) {
 		{"matched name", "package p\nimport \"time\"\nvar _ = time.AfterFunc\n", rules.All, true},
 		{"timer method", "package p\nfunc f(t interface{ Stop() bool }) { t.Stop() }\n", rules.All, true},
 		{"go statement, rule off", "package p\nfunc f() { go f() }\n", afterfunc, false},
+		{"channel type", "package p\nvar c = make(chan int)\n", rules.All, true},
+		{"channel type, chan rule only", "package p\nvar c = make(chan int)\n", []*rules.Rule{rules.Lookup("chan")}, true},
+		{"channel type, rules off", "package p\nvar c = make(chan int)\n", afterfunc, false},
+		{"receive, timer rule", "package p\nfunc f(c <-chan int) { <-c }\n", []*rules.Rule{rules.Lookup("timer")}, true},
+		{"a timer's channel, timer rule", "package p\nfunc f(t *T) { for range t.C {} }\n", []*rules.Rule{rules.Lookup("timer")}, true},
+		{"receive, chan rule only", "package p\nfunc f(c func() int) { c() }\n", []*rules.Rule{rules.Lookup("chan")}, false},
 	} {
 		if got := MayRewrite([]string{"p.go"}, [][]byte{[]byte(tc.src)}, tc.rs); got != tc.want {
 			t.Errorf("%s: MayRewrite = %v, want %v", tc.name, got, tc.want)

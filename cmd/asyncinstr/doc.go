@@ -70,7 +70,7 @@ and its receiver handles the value in that resource's scope:
 
 become
 
-	jobs <- _asyncinstrSend(jobs, j, &_asyncinstrSites[2])
+	jobs <- _asyncinstrOn(jobs).Send(j, &_asyncinstrSites[2])
 	for _asyncinstrM := range jobs { j := _asyncinstrEnter(&_asyncinstrSc0, _asyncinstrM)
 
 Statements that a scope needs share the lines of the code around them, so

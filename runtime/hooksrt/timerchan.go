@@ -238,37 +238,30 @@ func (ct *chanTimer) take() (*Resource, bool) {
 // TimeChan is the type of a timer's or ticker's channel.
 type TimeChan = <-chan time.Time
 
-// Keep stores c in *p and returns it: the rewriter passes a receive's
-// channel through it, so that the receive's handling can find the channel
-// after the receive evaluated it once.
+// TimeRecv reports a receive from the timer or ticker channel *p whose
+// handling scope is empty: before and after at once (and destroy, for a
+// TIMER). The rewriter keeps the channel of the receive in a variable, so
+// that it is evaluated once:
 //
-//	<-c  =>  hooksrt.TimeRecv(&tmp, <-hooksrt.Keep(&tmp, c))
+//	<-c  =>  timeRecv(&tmp, <-keep(&tmp, c))
 //
-// Called by instrumented code.
-func Keep(p *TimeChan, c TimeChan) TimeChan {
-	*p = c
-	return c
-}
-
-// TimeRecv reports a receive from a timer or ticker channel whose handling
-// scope is empty: before and after at once (and destroy, for a TIMER). *p
-// is the channel (see Keep) and v the value received from it, which it
-// returns.
+// where keep stores c in tmp and returns it, and timeRecv calls TimeRecv
+// and returns the value received; both are declared in the companion
+// file, as direct calls, so that tmp stays on the stack.
 //
 // Called by instrumented code.
-func TimeRecv(p *TimeChan, v time.Time) time.Time {
+func TimeRecv(p *TimeChan) {
 	if ct := lookupChanTimer(*p); ct != nil {
 		if r, once := ct.take(); r != nil {
 			gs := before(&r.core)
 			endScope(gs, r.id, once && r.destroyed.CompareAndSwap(false, true))
 		}
 	}
-	return v
 }
 
 // EnterTime opens the handling scope of a value v received from a timer or
-// ticker channel *p (see Keep), as Enter does for a handoff, and returns
-// v.
+// ticker channel *p (see TimeRecv), as Enter does for a handoff, and
+// returns v.
 //
 // Called by instrumented code.
 func (s *Scope) EnterTime(p *TimeChan, v time.Time) time.Time {

@@ -49,7 +49,8 @@ func TestInstrTimerChannel(t *testing.T) {
 	// Reset after it fired: a new TIMER, triggered by the caller of Reset;
 	// its value received with an empty scope.
 	instrInParent(rec, "Q", func(uint64) { hooksrt.ResetTimer(tm, time.Millisecond) })
-	hooksrt.TimeRecv(ptr(tm.C), <-tm.C)
+	<-tm.C
+	hooksrt.TimeRecv(ptr(tm.C))
 	instrExpect(t, "Reset", rec.lines()[5:], []string{
 		"init TIMER r2 trigger=Q exec=Q on T",
 		"before r2 exec=r2 on T",
@@ -72,7 +73,8 @@ func TestInstrTimerChannelStop(t *testing.T) {
 	}
 	hooksrt.StopTimer(tm)
 	after := hooksrt.After(time.After, time.Millisecond, &instrSiteNewTimer)
-	hooksrt.TimeRecv(&after, <-after)
+	<-after
+	hooksrt.TimeRecv(&after)
 	instrExpect(t, "Stop", rec.lines(), []string{
 		"init TIMER r1 trigger=0 exec=0 on T",
 		"destroy r1 on T",
@@ -125,10 +127,11 @@ func TestInstrTimerChannelUnknown(t *testing.T) {
 	defer c.Disable()
 	defer rec.disable()
 	plain := time.NewTimer(time.Millisecond)
-	hooksrt.TimeRecv(ptr(off.C), <-off.C)
+	<-off.C
+	hooksrt.TimeRecv(ptr(off.C))
 	var sc hooksrt.Scope
-	var tmp hooksrt.TimeChan
-	sc.EnterTime(&tmp, <-hooksrt.Keep(&tmp, plain.C))
+	tmp := hooksrt.TimeChan(plain.C)
+	sc.EnterTime(&tmp, <-tmp)
 	sc.Exit()
 	if got := rec.lines(); len(got) != 0 {
 		t.Errorf("events for unknown timers: %q", got)
