@@ -14,8 +14,8 @@ func TestSelect(t *testing.T) {
 		want string
 		err  string
 	}{
-		{"", "go,waitgroup,errgroup,afterfunc,contextafterfunc", ""},
-		{"all", "go,waitgroup,errgroup,afterfunc,contextafterfunc", ""},
+		{"", "go,chan,waitgroup,errgroup,afterfunc,timer,contextafterfunc", ""},
+		{"all", "go,chan,waitgroup,errgroup,afterfunc,timer,contextafterfunc", ""},
 		{"afterfunc,go", "go,afterfunc", ""}, // table order, not list order
 		{" go , waitgroup", "go,waitgroup", ""},
 		{"go,nope", "", `unknown rule "nope"`},
@@ -48,8 +48,8 @@ func TestTable(t *testing.T) {
 			t.Errorf("rule %q: duplicate, unnamed or undocumented", r.Name)
 		}
 		names[r.Name] = true
-		if r.GoStmt == (len(r.Funcs) > 0) {
-			t.Errorf("rule %q must match either go statements or functions", r.Name)
+		if !r.GoStmt && !r.Chans && !r.TimerChans && len(r.Funcs) == 0 || r.GoStmt && (r.Chans || len(r.Funcs) > 0) {
+			t.Errorf("rule %q must match go statements, channels, or functions (and timers' channels)", r.Name)
 		}
 		for _, f := range r.Funcs {
 			if runtimes[f.Runtime] {
