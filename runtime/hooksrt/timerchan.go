@@ -90,13 +90,7 @@ func registerChanTimer(c <-chan time.Time, ct *chanTimer, owner any) {
 		// A resource still pending when its timer is collected was never
 		// handled nor stopped: it ends here, as an AsyncResource that
 		// only the collector sees end.
-		ct.mu.Lock()
-		r := ct.res
-		ct.res = nil
-		ct.mu.Unlock()
-		if r != nil {
-			destroy(&r.core)
-		}
+		ct.end()
 	}
 	switch o := owner.(type) {
 	case *time.Timer:
@@ -173,13 +167,18 @@ func Tick(tick func(time.Duration) <-chan time.Time, d time.Duration, site *Site
 func StopTicker(t *time.Ticker) {
 	t.Stop()
 	if ct := lookupChanTimer(t.C); ct != nil {
-		ct.mu.Lock()
-		r := ct.res
-		ct.res = nil
-		ct.mu.Unlock()
-		if r != nil {
-			destroy(&r.core)
-		}
+		ct.end()
+	}
+}
+
+// end destroys ct's pending resource, if any, without before or after.
+func (ct *chanTimer) end() {
+	ct.mu.Lock()
+	r := ct.res
+	ct.res = nil
+	ct.mu.Unlock()
+	if r != nil {
+		destroy(&r.core)
 	}
 }
 
