@@ -378,8 +378,9 @@ func consistent(rb *runtimeBuild, cfg *importcfg) error {
 			return err
 		}
 		if a != b {
-			return fmt.Errorf("the runtime was built with other flags than this build (package %s differs): "+
-				"run the build through \"asyncinstr go\", or report this with the go command's flags", p.ImportPath)
+			return fmt.Errorf("the runtime was built with other flags than this build, or asyncinstr or the runtime's "+
+				"sources changed while it ran (package %s differs): run the build again, through \"asyncinstr go\", "+
+				"or report this with the go command's flags", p.ImportPath)
 		}
 	}
 	return nil
