@@ -78,6 +78,8 @@ func scopeName(n int) string { return scopeVar + strconv.Itoa(n) }
 
 func tempName(n int) string { return tempVar + strconv.Itoa(n) }
 
+func pendName(n int) string { return pendVar + strconv.Itoa(n) }
+
 // isTimeChan reports whether t is an untracked channel of time.Time, whose
 // receives the timer rule follows to the TIMER or TICKER that sent.
 func (w *walker) isTimeChan(t types.Type) bool {
@@ -136,27 +138,16 @@ func (w *walker) chanBody(body *ast.BlockStmt, lit bool) {
 	w.markChanged()
 	var parts []string
 	if fn.scopes > 0 {
-		var names, defers []string
+		parts = append(parts, varDecl(scopeVar, fn.scopes, scopeType))
 		for i := range fn.scopes {
-			names = append(names, scopeName(i))
-			defers = append(defers, "defer "+exitText(i))
+			parts = append(parts, "defer "+exitText(i))
 		}
-		parts = append(parts, "var "+strings.Join(names, ", ")+" "+scopeType)
-		parts = append(parts, defers...)
 	}
 	if fn.pends > 0 {
-		var names []string
-		for i := range fn.pends {
-			names = append(names, pendVar+strconv.Itoa(i))
-		}
-		parts = append(parts, "var "+strings.Join(names, ", ")+" *"+handoffType)
+		parts = append(parts, varDecl(pendVar, fn.pends, "*"+handoffType))
 	}
 	if fn.temps > 0 {
-		var names []string
-		for i := range fn.temps {
-			names = append(names, tempName(i))
-		}
-		parts = append(parts, "var "+strings.Join(names, ", ")+" "+timeChanType)
+		parts = append(parts, varDecl(tempVar, fn.temps, timeChanType))
 	}
 	if w.dec != nil {
 		b := w.dstOf(body).(*dst.BlockStmt)
@@ -164,6 +155,16 @@ func (w *walker) chanBody(body *ast.BlockStmt, lit bool) {
 		// put back on one line (see keepOneLine).
 		b.Decs.Lbrace.Prepend(w.insert(strings.Join(parts, "; ") + ";"))
 	}
+}
+
+// varDecl returns "var p0, p1, ... typ" for n variables named with the
+// prefix p.
+func varDecl(p string, n int, typ string) string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = p + strconv.Itoa(i)
+	}
+	return "var " + strings.Join(names, ", ") + " " + typ
 }
 
 // inspectFunc calls f for every node of n outside nested function literals.
@@ -308,8 +309,8 @@ func (w *walker) cStmt(fn *chanFn, s ast.Stmt, label string) {
 		w.cExpr(s.Value)
 		w.cExpr(s.X)
 		fn.targets = append(fn.targets, branchTarget{label, s})
-		if t := w.in.info.TypeOf(s.X); w.in.plan.tracked(t) || (w.isTimeChan(t) && !kept(s.X)) {
-			w.rangeChan(fn, s, w.isTimeChan(t))
+		if w.followed(s.X) {
+			w.rangeChan(fn, s, !w.in.plan.tracked(w.in.info.TypeOf(s.X)))
 		} else {
 			w.forBody(fn, s.Body)
 		}
@@ -588,7 +589,10 @@ func (w *walker) text(n ast.Node) string {
 // handling scope; a send's resource is created as the select evaluates
 // its cases and destroyed by every other clause.
 func (w *walker) selectChan(fn *chanFn, s *ast.SelectStmt) {
+	// The send cases on tracked channels, in source order, and their
+	// pending variables.
 	pend := map[*ast.CommClause]int{}
+	var sends []*ast.CommClause
 	for _, c := range s.Body.List {
 		cc := c.(*ast.CommClause)
 		if ss, ok := cc.Comm.(*ast.SendStmt); ok && w.in.plan.tracked(w.in.info.TypeOf(ss.Chan)) {
@@ -596,24 +600,18 @@ func (w *walker) selectChan(fn *chanFn, s *ast.SelectStmt) {
 			w.cExpr(ss.Value)
 			pend[cc] = fn.pends
 			fn.pends++
-			n := w.instrument(ss.Pos(), chanRule, "send on "+types.TypeString(w.in.info.TypeOf(ss.Chan), types.RelativeTo(w.in.pkg)), fn.name)
-			if w.dec != nil {
-				d := w.dstOf(ss).(*dst.SendStmt)
-				d.Value = &dst.CallExpr{Fun: sender(d.Chan, "Pend"), Args: []dst.Expr{
-					&dst.UnaryExpr{Op: token.AND, X: dst.NewIdent(pendVar + strconv.Itoa(pend[cc]))},
-					d.Value, siteRef(n)}}
-			}
+			sends = append(sends, cc)
+			w.sendSite(fn, ss, "Pend", &dst.UnaryExpr{Op: token.AND, X: dst.NewIdent(pendName(pend[cc]))})
 		}
 	}
 	for _, c := range s.Body.List {
 		cc := c.(*ast.CommClause)
 		var texts []string
-		for other, p := range pend {
+		for _, other := range sends {
 			if other != cc {
-				texts = append(texts, fmt.Sprintf("%s%d.Cancel()", pendVar, p))
+				texts = append(texts, pendName(pend[other])+".Cancel()")
 			}
 		}
-		sortStrings(texts)
 		regions := 0
 		switch comm := cc.Comm.(type) {
 		case *ast.ExprStmt, *ast.AssignStmt:
@@ -681,26 +679,22 @@ func (w *walker) selectChan(fn *chanFn, s *ast.SelectStmt) {
 	}
 }
 
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
+// send wraps the value of a send on a tracked channel with its resource.
+func (w *walker) send(fn *chanFn, s *ast.SendStmt) {
+	if w.in.plan.tracked(w.in.info.TypeOf(s.Chan)) {
+		w.sendSite(fn, s, "Send")
 	}
 }
 
-// send wraps the value of a send on a tracked channel with its resource.
-func (w *walker) send(fn *chanFn, s *ast.SendStmt) {
-	t := w.in.info.TypeOf(s.Chan)
-	if !w.in.plan.tracked(t) {
-		return
-	}
-	n := w.instrument(s.Pos(), chanRule, "send on "+types.TypeString(t, types.RelativeTo(w.in.pkg)), fn.name)
+// sendSite records the site of a send on a tracked channel and wraps its
+// value: ch <- _asyncinstrOn(ch).method(lead..., v, &site).
+func (w *walker) sendSite(fn *chanFn, s *ast.SendStmt, method string, lead ...dst.Expr) {
+	n := w.instrument(s.Pos(), chanRule, "send on "+types.TypeString(w.in.info.TypeOf(s.Chan), types.RelativeTo(w.in.pkg)), fn.name)
 	if w.dec == nil {
 		return
 	}
 	d := w.dstOf(s).(*dst.SendStmt)
-	d.Value = &dst.CallExpr{Fun: sender(d.Chan, "Send"), Args: []dst.Expr{d.Value, siteRef(n)}}
+	d.Value = &dst.CallExpr{Fun: sender(d.Chan, method), Args: append(lead, d.Value, siteRef(n))}
 }
 
 // sender returns _asyncinstrOn(ch).method, for a copy of ch (a send's
