@@ -58,7 +58,8 @@
 // A run asks go list for the package graph, type-checks from source the
 // packages it rewrites (and the test variants that depend on them), with
 // export data for the rest, finds the sites of every file on the go/ast
-// tree, numbering them in file order, and only then builds dst
+// tree, numbering them in the order of the walk (file by file; a
+// function's sends when the walk enters it), and only then builds dst
 // trees, for the function declarations that change (each parsed again from
 // its own bytes, so that dst's cost follows the size of the function, not
 // of the file), concurrently. Files of other build configurations that

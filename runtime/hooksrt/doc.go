@@ -158,7 +158,7 @@ stopped timer creates a new one); a TICKER by its first Stop.
 # Entry points for instrumented code
 
 Go, GoFunc, GoFuncErr, TryGo, AfterFunc, StopTimer, ResetTimer,
-ContextAfterFunc, Send, NewTimer, After, NewTicker, Tick, StopTicker, Keep,
+ContextAfterFunc, Send, NewTimer, After, NewTicker, Tick, StopTicker,
 TimeRecv and the Task, Handoff, Scope and TimeChan types are called by
 code that asyncinstr rewrote. Their doc comments give the shapes the
 rewriter emits, written with the hooksrt names; the rewritten files call
