@@ -279,16 +279,21 @@ func BenchmarkAfterFuncFire(b *testing.B) {
 	}
 }
 
-// msg, sendMsg, recvMsg and enterMsg are what asyncinstr declares in a
+// msg, on, sender, recvMsg and enterMsg are what asyncinstr declares in a
 // package's companion file for tracked channels (_asyncinstrMsg,
-// _asyncinstrSend, _asyncinstrRecv, _asyncinstrEnter): the element of a
-// tracked channel carries the value and the CHANSEND resource of its send.
+// _asyncinstrOn, _asyncinstrSender, _asyncinstrRecv, _asyncinstrEnter):
+// the element of a tracked channel carries the value and the CHANSEND
+// resource of its send.
 type msg[T any] struct {
 	V T
 	H *hooksrt.Handoff
 }
 
-func sendMsg[T any](_ chan<- msg[T], v T, site *hooksrt.Site) msg[T] {
+func on[T any](chan<- msg[T]) sender[T] { return sender[T]{} }
+
+type sender[T any] struct{}
+
+func (sender[T]) Send(v T, site *hooksrt.Site) msg[T] {
 	return msg[T]{v, hooksrt.Send(site)}
 }
 
@@ -311,7 +316,7 @@ func enterMsg[T any](s *hooksrt.Scope, m msg[T]) T {
 // against the tracked form, in which the value carries its CHANSEND
 // resource and the receive is an empty handling scope:
 //
-//	ch <- sendMsg(ch, i, &site); v := recvMsg(<-ch)
+//	ch <- on(ch).Send(i, &site); v := recvMsg(<-ch)
 //
 // With hooks4 a handoff delivers all five events.
 func BenchmarkHandoff(b *testing.B) {
@@ -331,7 +336,7 @@ func BenchmarkHandoff(b *testing.B) {
 			ch := make(chan msg[int], 1)
 			sum := 0
 			for i := 0; b.Loop(); i++ {
-				ch <- sendMsg(ch, i, &siteSend)
+				ch <- on(ch).Send(i, &siteSend)
 				sum += recvMsg(<-ch)
 			}
 			_ = sum
@@ -350,7 +355,7 @@ func BenchmarkHandoff(b *testing.B) {
 // run in GOROUTINE resources and each iteration of the consumer's loop is
 // the handling scope of the value's send:
 //
-//	ch <- sendMsg(ch, i, &site)
+//	ch <- on(ch).Send(i, &site)
 //	for m := range ch { v := enterMsg(&sc, m); sum += v; sc.Exit() }
 func BenchmarkHandoffUnbuffered(b *testing.B) { benchmarkProducerConsumer(b, 0) }
 
@@ -408,7 +413,7 @@ func consume(ch <-chan int, done chan<- struct{}) {
 // rewrites them.
 func produceMsg(ch chan<- msg[int], n int) {
 	for i := range n {
-		ch <- sendMsg(ch, i, &siteSend)
+		ch <- on(ch).Send(i, &siteSend)
 	}
 	close(ch)
 }
