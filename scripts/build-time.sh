@@ -40,26 +40,25 @@ edit() {
 	done
 }
 echo -e "cold-plain\tcold-instr\twarm-plain\twarm-instr\tedit-plain\tedit-instr"
+# both times the build plainly and instrumented, each with its own caches,
+# emptied first with "cold".
+both() {
+	for mode in plain instr; do
+		if [ "${1:-}" = cold ]; then
+			rm -rf "$tmp/cache-$mode" "$tmp/xdg-$mode"
+			mkdir -p "$tmp/cache-$mode" "$tmp/xdg-$mode"
+		fi
+		if [ $mode = plain ]; then cmd=(go "${build[@]}"); else cmd=("$bin" go "${build[@]}"); fi
+		export GOCACHE=$tmp/cache-$mode XDG_CACHE_HOME=$tmp/xdg-$mode
+		row+=("$(wall "${cmd[@]}")")
+	done
+}
 for i in $(seq "$rounds"); do
 	row=()
-	for mode in plain instr; do
-		rm -rf "$tmp/cache-$mode" "$tmp/xdg-$mode"
-		mkdir -p "$tmp/cache-$mode" "$tmp/xdg-$mode"
-		if [ $mode = plain ]; then cmd=(go "${build[@]}"); else cmd=("$bin" go "${build[@]}"); fi
-		export GOCACHE=$tmp/cache-$mode XDG_CACHE_HOME=$tmp/xdg-$mode
-		row+=("$(wall "${cmd[@]}")")
-	done
-	for mode in plain instr; do
-		if [ $mode = plain ]; then cmd=(go "${build[@]}"); else cmd=("$bin" go "${build[@]}"); fi
-		export GOCACHE=$tmp/cache-$mode XDG_CACHE_HOME=$tmp/xdg-$mode
-		row+=("$(wall "${cmd[@]}")")
-	done
+	both cold
+	both
 	edit
-	for mode in plain instr; do
-		if [ $mode = plain ]; then cmd=(go "${build[@]}"); else cmd=("$bin" go "${build[@]}"); fi
-		export GOCACHE=$tmp/cache-$mode XDG_CACHE_HOME=$tmp/xdg-$mode
-		row+=("$(wall "${cmd[@]}")")
-	done
+	both
 	(IFS=$'\t'; echo "${row[*]}")
 done
 rm -rf "$tmp"

@@ -3,12 +3,14 @@ package corpus_test
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -420,17 +422,9 @@ func tail(s string, n int) string {
 }
 
 func sortedKeys(m map[key]bool) []key {
-	var ks []key
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.SortFunc(ks, func(a, b key) int {
-		if c := strings.Compare(a.pkg, b.pkg); c != 0 {
-			return c
-		}
-		return strings.Compare(a.test, b.test)
+	return slices.SortedFunc(maps.Keys(m), func(a, b key) int {
+		return cmp.Or(strings.Compare(a.pkg, b.pkg), strings.Compare(a.test, b.test))
 	})
-	return ks
 }
 
 func status(r *result, k key) string {
@@ -571,15 +565,8 @@ func compareModule(t *testing.T, bin string, m module, dir string) string {
 	for pkg := range pkgLost {
 		groups[unit{pkg, ""}] = nil
 	}
-	var units []unit
-	for u := range groups {
-		units = append(units, u)
-	}
-	slices.SortFunc(units, func(a, b unit) int {
-		if c := strings.Compare(a.pkg, b.pkg); c != 0 {
-			return c
-		}
-		return strings.Compare(a.top, b.top)
+	units := slices.SortedFunc(maps.Keys(groups), func(a, b unit) int {
+		return cmp.Or(strings.Compare(a.pkg, b.pkg), strings.Compare(a.top, b.top))
 	})
 	for _, u := range units {
 		keys := groups[u]
