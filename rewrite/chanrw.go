@@ -116,8 +116,8 @@ func exitText(sc int) string { return scopeName(sc) + ".Exit()" }
 
 // chanBody rewrites the channel operations of a function body, leaving
 // the function literals inside it to their own call.
-func (w *walker) chanBody(body *ast.BlockStmt, lit bool) {
-	if (w.in.plan == nil && !w.timers) || body == nil {
+func (w *walker) chanBody(ft *ast.FuncType, body *ast.BlockStmt, lit bool) {
+	if (w.in.plan == nil && !w.timers && !w.scoped && w.handlers == nil) || body == nil {
 		return
 	}
 	fn := &chanFn{name: w.fn[len(w.fn)-1], labels: map[string]*ast.LabeledStmt{}}
@@ -132,11 +132,16 @@ func (w *walker) chanBody(body *ast.BlockStmt, lit bool) {
 	w.cfn = fn
 	w.cStmts(fn, body.List)
 	w.cfn = nil
-	if fn.scopes == 0 && fn.pends == 0 && fn.temps == 0 {
+	handler := w.handler(ft, body, fn.name)
+	if fn.scopes == 0 && fn.pends == 0 && fn.temps == 0 && handler == "" {
 		return
 	}
 	w.markChanged()
 	var parts []string
+	if handler != "" {
+		// First, so that its Done runs after the scopes' Exits.
+		parts = append(parts, handler)
+	}
 	if fn.scopes > 0 {
 		parts = append(parts, varDecl(scopeVar, fn.scopes, scopeType))
 		for i := range fn.scopes {
@@ -486,6 +491,15 @@ func keepCall(n int, c dst.Expr) dst.Expr {
 func (w *walker) forBody(fn *chanFn, body *ast.BlockStmt) {
 	opened := 0
 	for i, s := range body.List {
+		if call, lhs := w.scopedStmt(s); call != nil && i < len(body.List)-1 && !w.isIgnored(s) {
+			for _, e := range lhs {
+				w.cExpr(e)
+			}
+			w.cExpr(call)
+			w.scopedCalls[call] = fn.open(body.List[i+1].Pos(), body.Rbrace)
+			opened++
+			continue
+		}
 		if u, ok := w.recvStmt(s); u != nil && i < len(body.List)-1 && !w.isIgnored(s) {
 			if a, isAssign := s.(*ast.AssignStmt); isAssign {
 				for _, e := range a.Lhs {
@@ -507,6 +521,35 @@ func (w *walker) forBody(fn *chanFn, body *ast.BlockStmt) {
 	if opened > 0 {
 		w.closeRegions(fn, body.List[len(body.List)-1], opened)
 	}
+}
+
+// scopedStmt returns the call of a statement that is a call of a Scoped
+// function (c, err := l.Accept()), and the expressions it assigns to.
+func (w *walker) scopedStmt(s ast.Stmt) (*ast.CallExpr, []ast.Expr) {
+	if !w.scoped {
+		return nil, nil
+	}
+	var x ast.Expr
+	var lhs []ast.Expr
+	switch s := s.(type) {
+	case *ast.ExprStmt:
+		x = s.X
+	case *ast.AssignStmt:
+		if len(s.Rhs) != 1 || (s.Tok != token.DEFINE && s.Tok != token.ASSIGN) {
+			return nil, nil
+		}
+		x, lhs = s.Rhs[0], s.Lhs
+	default:
+		return nil, nil
+	}
+	call, ok := ast.Unparen(x).(*ast.CallExpr)
+	if !ok {
+		return nil, nil
+	}
+	if _, f := w.matchCall(call); f == nil || !f.Scoped {
+		return nil, nil
+	}
+	return call, lhs
 }
 
 // closeRegions ends the innermost n regions after last, their last
@@ -900,4 +943,77 @@ func (w *walker) chanType(n *ast.ChanType) {
 		d := w.dstOf(n).(*dst.ChanType)
 		d.Value = &dst.IndexExpr{X: dst.NewIdent(msgType), Index: d.Value}
 	}
+}
+
+// handler returns the statement that a function of type
+// func(http.ResponseWriter, *http.Request) starts with, when the http rule
+// is on, and names its request parameter if it has no usable name:
+//
+//	defer _asyncinstrServeHTTP(r, &_asyncinstrSites[n]).Done()
+func (w *walker) handler(ft *ast.FuncType, body *ast.BlockStmt, name string) string {
+	if w.handlers == nil || ft == nil || ft.Results != nil && len(ft.Results.List) > 0 || ft.Params == nil {
+		return ""
+	}
+	var ts []types.Type
+	for _, f := range ft.Params.List {
+		t := w.in.info.TypeOf(f.Type)
+		for range max(1, len(f.Names)) {
+			ts = append(ts, t)
+		}
+	}
+	if len(ts) != 2 || !isHTTPType(ts[0], "ResponseWriter") {
+		return ""
+	}
+	p, ok := ts[1].(*types.Pointer)
+	if !ok || !isHTTPType(p.Elem(), "Request") {
+		return ""
+	}
+	if len(body.List) > 0 && servesHTTP(body.List[0]) {
+		w.record(body.Lbrace, w.handlers.Name, "net/http handler", name, alreadyInstrumented)
+		return ""
+	}
+	last := ft.Params.List[len(ft.Params.List)-1]
+	param := reqParamUnnamed
+	if len(last.Names) > 0 {
+		param = last.Names[len(last.Names)-1].Name
+	}
+	rename := param == "_" || param == reqParamUnnamed
+	if param == "_" {
+		param = reqParam
+	}
+	n := w.instrument(body.Lbrace, w.handlers.Name, "net/http handler", name)
+	if w.dec != nil && rename {
+		for _, f := range ft.Params.List {
+			if df := w.dstOf(f).(*dst.Field); len(df.Names) == 0 {
+				df.Names = []*dst.Ident{dst.NewIdent("_")}
+			}
+		}
+		dl := w.dstOf(last).(*dst.Field)
+		dl.Names[len(dl.Names)-1] = dst.NewIdent(param)
+	}
+	return fmt.Sprintf("defer %s(%s, &%s[%d]).Done()", serveHTTPHelper, param, sitesVar, n)
+}
+
+// servesHTTP reports whether s is the statement that handler adds.
+func servesHTTP(s ast.Stmt) bool {
+	d, ok := s.(*ast.DeferStmt)
+	if !ok {
+		return false
+	}
+	sel, ok := d.Call.Fun.(*ast.SelectorExpr)
+	if !ok || sel.Sel.Name != "Done" {
+		return false
+	}
+	inner, ok := sel.X.(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	id, ok := inner.Fun.(*ast.Ident)
+	return ok && id.Name == serveHTTPHelper
+}
+
+// isHTTPType reports whether t is the named type net/http.name.
+func isHTTPType(t types.Type, name string) bool {
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "net/http" && n.Obj().Name() == name
 }

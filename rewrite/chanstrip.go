@@ -36,6 +36,8 @@ func unChans(f *dst.File) bool {
 			if l := keepStmts(n.Body); len(l) != len(n.Body) {
 				n.Body, changed = l, true
 			}
+		case *dst.FuncType:
+			changed = unNameRequest(n) || changed
 		case *dst.ChanType:
 			if ix, ok := n.Value.(*dst.IndexExpr); ok && isIdent(ix.X, msgType) {
 				n.Value, changed = ix.Index, true
@@ -118,7 +120,7 @@ func addedStmt(s dst.Stmt) bool {
 		n := vs.Names[0].Name
 		return isNumbered(n, scopeVar) || isNumbered(n, pendVar) || isNumbered(n, tempVar)
 	case *dst.DeferStmt:
-		return addedCall(s.Call, "Exit", scopeVar)
+		return addedCall(s.Call, "Exit", scopeVar) || servesHTTPDst(s.Call)
 	case *dst.ExprStmt:
 		call, ok := s.X.(*dst.CallExpr)
 		return ok && (addedCall(call, "Exit", scopeVar) || addedCall(call, "Cancel", pendVar))
@@ -236,4 +238,38 @@ func unCommClause(cc *dst.CommClause) bool {
 		return true
 	}
 	return false
+}
+
+// servesHTTPDst reports whether call is the one of the statement that a
+// handler starts with: _asyncinstrServeHTTP(r, &site).Done().
+func servesHTTPDst(call *dst.CallExpr) bool {
+	sel, ok := call.Fun.(*dst.SelectorExpr)
+	if !ok || sel.Sel.Name != "Done" || len(call.Args) != 0 {
+		return false
+	}
+	inner, ok := sel.X.(*dst.CallExpr)
+	return ok && isIdent(inner.Fun, serveHTTPHelper)
+}
+
+// unNameRequest gives a handler's request parameter back the name it had:
+// "_", or none.
+func unNameRequest(ft *dst.FuncType) bool {
+	if ft.Params == nil || len(ft.Params.List) == 0 {
+		return false
+	}
+	last := ft.Params.List[len(ft.Params.List)-1]
+	if len(last.Names) == 0 {
+		return false
+	}
+	switch last.Names[len(last.Names)-1].Name {
+	case reqParam:
+		last.Names[len(last.Names)-1].Name = "_"
+	case reqParamUnnamed:
+		for _, f := range ft.Params.List {
+			f.Names = nil
+		}
+	default:
+		return false
+	}
+	return true
 }

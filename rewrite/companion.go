@@ -8,6 +8,7 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -142,24 +143,31 @@ func helpersUsed(srcs ...[]byte) []string {
 // companion returns the source of a package's companion file: the helpers
 // that its files use and the site table.
 //
-// The companion imports the runtime as hooksrt; in a package that declares
-// hooksrt itself (which a file-scope import name may not shadow), it is
-// imported as _asyncinstrHooksrt.
-func companion(pkgName string, helpers []string, sites []siteEntry, pkgDeclaresHooksrt bool) ([]byte, error) {
-	runtimeFuncs := map[string]bool{"Go": true}
+// The companion imports the runtime as hooksrt (and hooksnet or hookshttp
+// when the package's rewritten calls use them); in a package that declares
+// one of those names itself (which a file-scope import name may not
+// shadow), it is imported as _asyncinstrHooksrt (and so on).
+func companion(pkgName string, helpers []string, sites []siteEntry, declared map[string]bool) ([]byte, error) {
+	runtimeFuncs := map[string]string{"Go": "hooksrt"}
 	for _, r := range rules.All {
 		for _, f := range r.Funcs {
-			runtimeFuncs[f.Runtime] = true
+			runtimeFuncs[f.Runtime] = f.Package()
+			if f.Scoped {
+				runtimeFuncs[f.Runtime+"In"] = f.Package()
+			}
 		}
 	}
+	runtimeFuncs[strings.TrimPrefix(serveHTTPHelper, prefix)] = "hookshttp"
+	imports := map[string]bool{"hooksrt": true}
 	var vars, funcs []string
 	helpers = withDeps(helpers)
 	for _, h := range helpers {
 		name := strings.TrimPrefix(h, prefix)
 		switch {
 		case h == sitesVar:
-		case runtimeFuncs[name]:
-			vars = append(vars, fmt.Sprintf("\t%s = hooksrt.%s\n", h, name))
+		case runtimeFuncs[name] != "":
+			imports[runtimeFuncs[name]] = true
+			vars = append(vars, fmt.Sprintf("\t%s = %s.%s\n", h, runtimeFuncs[name], name))
 		case chanHelpers[h] != "":
 			funcs = append(funcs, chanHelpers[h])
 		case builtinHelpers[h].decl != "":
@@ -174,7 +182,16 @@ func companion(pkgName string, helpers []string, sites []siteEntry, pkgDeclaresH
 	}
 	var b bytes.Buffer
 	b.WriteString(companionHeader)
-	fmt.Fprintf(&b, "\npackage %s\n\nimport \"%s\"\n", pkgName, rules.RuntimePath)
+	fmt.Fprintf(&b, "\npackage %s\n\n", pkgName)
+	if len(imports) == 1 {
+		fmt.Fprintf(&b, "import %q\n", rules.RuntimePath)
+	} else {
+		b.WriteString("import (\n")
+		for _, name := range slices.Sorted(maps.Keys(imports)) {
+			fmt.Fprintf(&b, "\t%q\n", rules.RuntimePackages[name])
+		}
+		b.WriteString(")\n")
+	}
 	if len(vars) > 0 {
 		b.WriteString("\n// The runtime functions that the instrumented files of this package call.\nvar (\n")
 		for _, v := range vars {
@@ -192,9 +209,15 @@ func companion(pkgName string, helpers []string, sites []siteEntry, pkgDeclaresH
 	}
 	b.WriteString("}\n")
 	src := b.Bytes()
-	if pkgDeclaresHooksrt {
+	renames := map[string]string{}
+	for name := range imports {
+		if declared[name] {
+			renames[name] = prefix + strings.ToUpper(name[:1]) + name[1:]
+		}
+	}
+	if len(renames) > 0 {
 		var err error
-		if src, err = renameRuntimeImport(src, prefix+"Hooksrt"); err != nil {
+		if src, err = renameRuntimeImports(src, renames); err != nil {
 			return nil, err
 		}
 	}
@@ -235,18 +258,24 @@ func withDeps(helpers []string) []string {
 	return helpers
 }
 
-// renameRuntimeImport imports the runtime under name in a companion file.
-func renameRuntimeImport(src []byte, name string) ([]byte, error) {
+// renameRuntimeImports imports the runtime packages that renames names
+// under their new names in a companion file.
+func renameRuntimeImports(src []byte, renames map[string]string) ([]byte, error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, companionName, src, parser.ParseComments)
 	if err != nil {
-		return nil, fmt.Errorf("renaming the runtime import: %w", err)
+		return nil, fmt.Errorf("renaming the runtime imports: %w", err)
 	}
-	f.Imports[0].Name = ast.NewIdent(name)
+	for _, imp := range f.Imports {
+		path, _ := strconv.Unquote(imp.Path.Value)
+		if to := renames[path[strings.LastIndex(path, "/")+1:]]; to != "" {
+			imp.Name = ast.NewIdent(to)
+		}
+	}
 	ast.Inspect(f, func(n ast.Node) bool {
 		if sel, ok := n.(*ast.SelectorExpr); ok {
-			if id, ok := sel.X.(*ast.Ident); ok && id.Name == "hooksrt" {
-				id.Name = name
+			if id, ok := sel.X.(*ast.Ident); ok && renames[id.Name] != "" {
+				id.Name = renames[id.Name]
 			}
 		}
 		return true

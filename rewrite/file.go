@@ -281,13 +281,25 @@ type walker struct {
 	oneLine   []int   // the function bodies to keep on one line (see keepOneLine)
 	keepLines bool    // mark one-line function bodies
 	timers    bool    // the timer rule is on: receives from timers' channels are followed
+	// scopedCalls are the calls that open a handling scope for the rest
+	// of a loop's iteration (an Accept), with their scope's level.
+	scopedCalls map[*ast.CallExpr]int
+	scoped      bool        // a rule has Scoped functions
+	handlers    *rules.Rule // the rule that makes handlers open their requests' scopes
 }
 
 func newWalker(in fileInput, rs []*rules.Rule, dec *decorator.Decorator, ignored map[int]bool) *walker {
 	w := &walker{in: in, rules: rs, dec: dec, res: &fileResult{}, ignored: ignored,
-		recvs: map[dst.Node]func(dst.Expr) dst.Expr{}, recvDone: map[*ast.UnaryExpr]bool{}}
+		recvs: map[dst.Node]func(dst.Expr) dst.Expr{}, recvDone: map[*ast.UnaryExpr]bool{},
+		scopedCalls: map[*ast.CallExpr]int{}}
 	for _, r := range rs {
 		w.timers = w.timers || r.TimerChans
+		if r.Handlers && w.handlers == nil {
+			w.handlers = r
+		}
+		for _, f := range r.Funcs {
+			w.scoped = w.scoped || f.Scoped
+		}
 	}
 	return w
 }
@@ -342,10 +354,10 @@ func (w *walker) visit(n ast.Node) bool {
 		w.call(n)
 	case *ast.FuncDecl:
 		w.keepOneLine(n.Body)
-		w.chanBody(n.Body, false)
+		w.chanBody(n.Type, n.Body, false)
 	case *ast.FuncLit:
 		w.keepOneLine(n.Body)
-		w.chanBody(n.Body, true)
+		w.chanBody(n.Type, n.Body, true)
 	case *ast.ChanType:
 		w.chanType(n)
 	case *ast.UnaryExpr:
@@ -461,6 +473,22 @@ func (w *walker) goStmt(g *ast.GoStmt) {
 	if !ok {
 		skip("the called function's type is a type parameter")
 		return
+	}
+	if _, match := w.matchCall(call); match != nil && (match.Form == rules.Method || match.Form == rules.CallThrough) {
+		// A call that a rule reports (go srv.Serve(l)): its rewritten
+		// form runs in the goroutine, through Wrap, which takes the
+		// runtime function's own parameter types.
+		if w.call(call) {
+			n := w.instrument(g.Pos(), r.Name, what, fn)
+			if w.dec == nil {
+				return
+			}
+			dcall := w.dstOf(call).(*dst.CallExpr)
+			shape := goShape{params: len(dcall.Args), results: sig.Results().Len(), wrap: true}
+			dcall.Fun = &dst.CallExpr{Fun: dst.NewIdent(shape.name()), Args: []dst.Expr{dcall.Fun}}
+			w.appendArg(dcall, w.goTask(n))
+			return
+		}
 	}
 	if len(call.Args) == 1 {
 		if _, multi := w.in.info.TypeOf(call.Args[0]).(*types.Tuple); multi {
@@ -642,33 +670,18 @@ func (w *walker) appendArg(call *dst.CallExpr, arg dst.Expr) {
 	call.Args = append(call.Args, arg)
 }
 
-// call rewrites the calls that rules match by their resolved function.
-func (w *walker) call(call *ast.CallExpr) {
+// call rewrites the calls that rules match by their resolved function,
+// and reports whether it rewrites call.
+func (w *walker) call(call *ast.CallExpr) bool {
 	if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok && strings.HasPrefix(id.Name, prefix) {
 		if r, f := rules.ByRuntime(strings.TrimPrefix(id.Name, prefix)); f != nil && w.enabled(r) {
 			w.record(call.Pos(), r.Name, f.String(), "", alreadyInstrumented)
 		}
-		return
+		return false
 	}
-	fn := typeutil.Callee(w.in.info, call)
-	f, _ := fn.(*types.Func)
-	if f == nil || f.Pkg() == nil {
-		return
-	}
-	var rule *rules.Rule
-	var match *rules.Func
-	for _, r := range w.rules {
-		for i := range r.Funcs {
-			if matches(f, &r.Funcs[i]) {
-				rule, match = r, &r.Funcs[i]
-			}
-		}
-		if rule != nil {
-			break
-		}
-	}
+	rule, match := w.matchCall(call)
 	if rule == nil {
-		return
+		return false
 	}
 	what := match.String()
 	var dcall *dst.CallExpr
@@ -679,18 +692,18 @@ func (w *walker) call(call *ast.CallExpr) {
 	switch match.Form {
 	case rules.WrapArg:
 		if len(call.Args) != 1 {
-			return
+			return false
 		}
 		desc := w.describeFunc(call.Args[0])
 		if c, ok := ast.Unparen(call.Args[0]).(*ast.CallExpr); ok {
 			if id, ok := ast.Unparen(c.Fun).(*ast.Ident); ok && strings.HasPrefix(id.Name, prefix) {
 				w.record(call.Pos(), rule.Name, what, desc, alreadyInstrumented)
-				return
+				return false
 			}
 		}
 		n := w.instrument(call.Pos(), rule.Name, what, desc)
 		if dcall == nil {
-			return
+			return true
 		}
 		arg := dcall.Args[0]
 		wrapped := &dst.CallExpr{Fun: helper, Args: []dst.Expr{arg}}
@@ -710,11 +723,11 @@ func (w *walker) call(call *ast.CallExpr) {
 		}
 		if call.Ellipsis.IsValid() {
 			w.record(call.Pos(), rule.Name, what, desc, "called with a spread argument list")
-			return
+			return false
 		}
 		n := w.instrument(call.Pos(), rule.Name, what, desc)
 		if dcall == nil {
-			return
+			return true
 		}
 		dcall.Args = append([]dst.Expr{dcall.Fun}, dcall.Args...)
 		dcall.Fun = helper
@@ -722,26 +735,72 @@ func (w *walker) call(call *ast.CallExpr) {
 	case rules.Method:
 		sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
 		if !ok {
-			return
+			return false
 		}
 		selection := w.in.info.Selections[sel]
-		if selection == nil || len(selection.Index()) > 1 {
-			w.record(call.Pos(), rule.Name, what, "", "the method is promoted from an embedded field")
-			return
+		if selection == nil || selection.Kind() != types.MethodVal {
+			return false
 		}
-		w.markChanged()
-		w.res.sites = append(w.res.sites, Site{Pos: w.in.fset.Position(call.Pos()), Rule: rule.Name, What: what, Instrumented: true})
+		recvT := w.in.info.TypeOf(sel.X)
+		asIs := types.IsInterface(recvT)
+		if _, isPtr := recvT.Underlying().(*types.Pointer); isPtr {
+			asIs = true
+		}
+		if match.Iface {
+			// The runtime takes an interface: the callee's, or io.Closer
+			// for a Close method of a concrete type.
+			if iface, ok := selection.Obj().(*types.Func).Signature().Recv().Type().Underlying().(*types.Interface); ok && !types.Implements(recvT, iface) && !types.Implements(types.NewPointer(recvT), iface) {
+				w.record(call.Pos(), rule.Name, what, "", "the receiver does not implement the method's interface")
+				return false
+			}
+			asIs = asIs || types.NewMethodSet(recvT).Lookup(selection.Obj().Pkg(), selection.Obj().Name()) != nil
+		} else if len(selection.Index()) > 1 {
+			w.record(call.Pos(), rule.Name, what, "", "the method is promoted from an embedded field")
+			return false
+		}
+		var n int
+		if match.Site {
+			n = w.instrument(call.Pos(), rule.Name, what, w.fn[len(w.fn)-1])
+		} else {
+			w.markChanged()
+			w.res.sites = append(w.res.sites, Site{Pos: w.in.fset.Position(call.Pos()), Rule: rule.Name, What: what, Instrumented: true})
+		}
 		if dcall == nil {
-			return
+			return true
 		}
 		dsel := w.dstOf(sel).(*dst.SelectorExpr)
 		recv := dsel.X
-		if _, isPtr := w.in.info.TypeOf(sel.X).Underlying().(*types.Pointer); !isPtr {
+		if !asIs {
 			recv = &dst.UnaryExpr{Op: token.AND, X: recv}
 		}
 		dcall.Fun = helper
 		dcall.Args = append([]dst.Expr{recv}, dcall.Args...)
+		if sc, ok := w.scopedCalls[call]; ok {
+			dcall.Fun = dst.NewIdent(helperFor(match.Runtime + "In"))
+			dcall.Args = append([]dst.Expr{&dst.UnaryExpr{Op: token.AND, X: dst.NewIdent(scopeName(sc))}}, dcall.Args...)
+		}
+		if match.Site {
+			w.appendArg(dcall, siteRef(n))
+		}
 	}
+	return true
+}
+
+// matchCall returns the rule and the function of it that call calls, if
+// an enabled rule reports that function.
+func (w *walker) matchCall(call *ast.CallExpr) (*rules.Rule, *rules.Func) {
+	f, _ := typeutil.Callee(w.in.info, call).(*types.Func)
+	if f == nil || f.Pkg() == nil {
+		return nil, nil
+	}
+	for _, r := range w.rules {
+		for i := range r.Funcs {
+			if matches(f, &r.Funcs[i]) {
+				return r, &r.Funcs[i]
+			}
+		}
+	}
+	return nil, nil
 }
 
 // matches reports whether f is the function or method that m names.

@@ -159,7 +159,7 @@ func FuzzRoundTrip(f *testing.F) {
 				declares = true
 			}
 		}
-		comp, err := companion(file.Name.Name, helpersUsed(fr.out), sites, declares)
+		comp, err := companion(file.Name.Name, helpersUsed(fr.out), sites, map[string]bool{"hooksrt": declares})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -241,7 +241,7 @@ func main() {
 	for _, s := range fr.newSites {
 		sites = append(sites, siteEntry{File: "main.go", Line: s.Pos.Line, Func: s.Func})
 	}
-	comp, err := companion(file.Name.Name, helpersUsed(fr.out), sites, false)
+	comp, err := companion(file.Name.Name, helpersUsed(fr.out), sites, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,15 @@ const prefix = "_asyncinstr"
 const (
 	sitesVar = prefix + "Sites" // [...]hooksrt.Site, indexed by site number
 	goHelper = prefix + "Go"    // hooksrt.Go
+
+	// serveHTTPHelper is hookshttp.ServeHTTP, which a handler's first
+	// statement calls: defer _asyncinstrServeHTTP(r, &site).Done().
+	serveHTTPHelper = prefix + "ServeHTTP"
+	// reqParam names a handler's request parameter that was "_"; and
+	// reqParamUnnamed one that had no name, in a list of unnamed
+	// parameters (the others become "_").
+	reqParam        = prefix + "Req"
+	reqParamUnnamed = prefix + "ReqU"
 )
 
 // helperFor returns the name under which the companion file declares the

@@ -54,14 +54,14 @@ func TestCompanionCompiles(t *testing.T) {
 	helpers = append(helpers, goHelper, helperFor("AfterFunc"), helperFor("StopTimer"), helperFor("ResetTimer"),
 		helperFor("GoFunc"), helperFor("GoFuncErr"), helperFor("TryGo"), helperFor("ContextAfterFunc"))
 	sort.Strings(helpers)
-	src, err := companion("main", helpers, []siteEntry{{File: "main.go", Line: 3, Func: "main.f"}}, false)
+	src, err := companion("main", helpers, []siteEntry{{File: "main.go", Line: 3, Func: "main.f"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, _, _, err := typeCheck(fuzzImporter(t), map[string][]byte{companionName: src}); err != nil {
 		t.Fatalf("companion does not compile: %v\n%s", err, src)
 	}
-	renamed, err := companion("main", helpers, nil, true)
+	renamed, err := companion("main", helpers, nil, map[string]bool{"hooksrt": true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"go/ast"
 	"go/build/constraint"
 	"go/token"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -173,14 +174,16 @@ type group struct {
 	hasNonTest bool
 }
 
-// declares reports whether the package declares name at package level.
-func (g *group) declares(name string) bool {
+// declared returns the runtime package names that the package declares
+// at package level.
+func (g *group) declared() map[string]bool {
+	names := map[string]bool{}
 	for _, gf := range g.files {
-		if gf.pkg.Types != nil && gf.pkg.Types.Scope().Lookup(name) != nil {
-			return true
+		if gf.pkg.Types != nil {
+			maps.Copy(names, declaredRuntimeNames(gf.pkg.Types.Scope()))
 		}
 	}
-	return false
+	return names
 }
 
 type groupFile struct {
@@ -307,7 +310,7 @@ func Instrument(cfg Config, patterns ...string) (*Result, error) {
 
 func instrumentGroup(g *group, rs []*rules.Rule, res *Result) error {
 	u := &unit{name: g.name, compPath: filepath.Join(g.dir, companionFor(g.name, g.hasNonTest)),
-		declares: g.declares("hooksrt"),
+		declares: g.declared(),
 		siteName: func(path string) string { return siteFileName(g.module, path) }}
 	var err error
 	u.oldComp, err = os.ReadFile(u.compPath)

@@ -115,7 +115,12 @@ func StripFile(filename string, src []byte) ([]byte, error) {
 	dstutil.Apply(f, nil, func(c *dstutil.Cursor) bool {
 		switch n := c.Node().(type) {
 		case *dst.GoStmt:
-			changed = unGo(n.Call) || changed
+			if unGo(n.Call) {
+				// The call that the go statement ran may be a rewritten
+				// one too (go srv.Serve(l)); it was visited as an argument.
+				unCall(n.Call)
+				changed = true
+			}
 		case *dst.CallExpr:
 			if r := unCall(n); r != nil {
 				c.Replace(r)
@@ -248,7 +253,15 @@ func unCall(call *dst.CallExpr) dst.Expr {
 	if !ok || !strings.HasPrefix(id.Name, prefix) {
 		return nil
 	}
-	_, f := rules.ByRuntime(strings.TrimPrefix(id.Name, prefix))
+	name := strings.TrimPrefix(id.Name, prefix)
+	_, f := rules.ByRuntime(name)
+	if base, ok := strings.CutSuffix(name, "In"); f == nil && ok {
+		// A scoped call: its scope goes first.
+		if _, g := rules.ByRuntime(base); g != nil && g.Scoped && len(call.Args) > 1 {
+			f = g
+			call.Args = call.Args[1:]
+		}
+	}
 	if f == nil || len(call.Args) == 0 {
 		return nil
 	}
@@ -265,6 +278,9 @@ func unCall(call *dst.CallExpr) dst.Expr {
 		call.Fun, call.Args = call.Args[0], call.Args[1:]
 		return call
 	case rules.Method:
+		if f.Site {
+			removeLastArg(call)
+		}
 		recv := call.Args[0]
 		if u, ok := recv.(*dst.UnaryExpr); ok && u.Op == token.AND {
 			recv = u.X

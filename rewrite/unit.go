@@ -24,8 +24,8 @@ type unit struct {
 	sites    []siteEntry
 	files    []fileInput // in path order
 	paths    []string
-	other    [][]byte // sources not rewritten here that may call helpers
-	declares bool     // the package declares hooksrt at package level
+	other    [][]byte        // sources not rewritten here that may call helpers
+	declares map[string]bool // runtime package names the package declares at package level
 	siteName func(filename string) string
 }
 
@@ -152,7 +152,7 @@ type Package struct {
 // when the package already had one.
 func RewritePackage(p *Package, rs []*rules.Rule) (*Result, error) {
 	u := &unit{name: p.Types.Name(), siteName: p.SiteName,
-		declares: p.Types.Scope().Lookup("hooksrt") != nil}
+		declares: declaredRuntimeNames(p.Types.Scope())}
 	hasNonTest := false
 	for i, path := range p.Paths {
 		base := filepath.Base(path)
@@ -178,4 +178,16 @@ func RewritePackage(p *Package, rs []*rules.Rule) (*Result, error) {
 		return nil, err
 	}
 	return &Result{Changes: changes, Sites: sites}, nil
+}
+
+// declaredRuntimeNames returns the names of runtime packages that scope
+// declares, which the companion must then import under other names.
+func declaredRuntimeNames(scope *types.Scope) map[string]bool {
+	names := map[string]bool{}
+	for name := range rules.RuntimePackages {
+		if scope.Lookup(name) != nil {
+			names[name] = true
+		}
+	}
+	return names
 }

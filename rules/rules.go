@@ -28,7 +28,11 @@ type Rule struct {
 	// TimerChans makes receives from the channels of timers and tickers
 	// run in their resources' scopes.
 	TimerChans bool
-	Funcs      []Func
+	// Handlers makes every function of type
+	// func(http.ResponseWriter, *http.Request) open the scope of the
+	// request it serves, when net/http calls it.
+	Handlers bool
+	Funcs    []Func
 }
 
 // A Func is a function or method, matched by its resolved object (never by
@@ -39,7 +43,39 @@ type Func struct {
 	Name string
 
 	Form    Form   // the shape of the rewritten call
-	Runtime string // the hooksrt function the rewritten call goes through
+	Runtime string // the runtime function the rewritten call goes through
+	// In is the runtime package that declares Runtime: "" for hooksrt,
+	// or "hooksnet" or "hookshttp", which only programs that use net or
+	// net/http link.
+	In string
+	// Site makes a Method call pass its site too, as the other forms do.
+	Site bool
+	// Iface says that the runtime takes a Method's receiver as an
+	// interface: the receiver goes as it is, so a method promoted from an
+	// embedded field matches too.
+	Iface bool
+	// Scoped says that a call that is a statement directly in a for
+	// loop's body opens a handling scope for the rest of the iteration,
+	// as a channel receive does: it goes through Runtime+"In", which takes
+	// the scope first.
+	Scoped bool
+}
+
+// RuntimePackages are the packages that rewritten code may call, by the
+// name that Func.In gives them.
+var RuntimePackages = map[string]string{
+	"hooksrt":   RuntimePath,
+	"hooksnet":  RuntimeModule + "/hooksnet",
+	"hookshttp": RuntimeModule + "/hookshttp",
+}
+
+// Package returns the name of the runtime package that declares f's
+// runtime function.
+func (f Func) Package() string {
+	if f.In == "" {
+		return "hooksrt"
+	}
+	return f.In
 }
 
 // String returns the function as Go documentation writes it:
@@ -70,6 +106,7 @@ const (
 
 	// Method passes the receiver to the runtime as its first argument:
 	//	t.Stop()  =>  hooksrt.StopTimer(t)
+	//	l.Accept()  =>  hooksnet.Accept(l, &site)  (with Site)
 	Method
 )
 
@@ -128,6 +165,17 @@ var All = []*Rule{
 		Funcs: []Func{
 			{Pkg: "context", Name: "AfterFunc", Form: CallThrough, Runtime: "ContextAfterFunc"},
 		},
+	},
+	{
+		Name:  "net",
+		Doc:   "package net: listeners are TCPSERVERWRAP (PIPESERVERWRAP) resources whose scope covers the handling of each accepted conn, conns TCPWRAP (PIPEWRAP, UDPWRAP) triggered by their listener or connect request, dials TCPCONNECTWRAP and lookups GETADDRINFOREQWRAP; Close destroys",
+		Funcs: netFuncs(),
+	},
+	{
+		Name:     "http",
+		Doc:      "package net/http: a handler that a server calls runs in an HTTPINCOMINGMESSAGE triggered by the server's listener; client requests are HTTPCLIENTREQUEST resources, destroyed when the response body is closed",
+		Handlers: true,
+		Funcs:    httpFuncs(),
 	},
 }
 

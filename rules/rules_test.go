@@ -14,8 +14,8 @@ func TestSelect(t *testing.T) {
 		want string
 		err  string
 	}{
-		{"", "go,chan,waitgroup,errgroup,afterfunc,timer,contextafterfunc", ""},
-		{"all", "go,chan,waitgroup,errgroup,afterfunc,timer,contextafterfunc", ""},
+		{"", "go,chan,waitgroup,errgroup,afterfunc,timer,contextafterfunc,net,http", ""},
+		{"all", "go,chan,waitgroup,errgroup,afterfunc,timer,contextafterfunc,net,http", ""},
 		{"afterfunc,go", "go,afterfunc", ""}, // table order, not list order
 		{" go , waitgroup", "go,waitgroup", ""},
 		{"go,nope", "", `unknown rule "nope"`},
@@ -37,12 +37,13 @@ func TestSelect(t *testing.T) {
 	}
 }
 
-// TestTable checks the table's own consistency: unique names and runtime
-// functions (-strip finds a form by its runtime function), documented
-// rules, and runtime functions that package hooksrt really exports.
+// TestTable checks the table's own consistency: unique names, documented
+// rules, runtime functions that the runtime packages really export, and
+// functions that share a runtime function only where -strip, which finds a
+// form by its runtime function, cannot tell them apart.
 func TestTable(t *testing.T) {
-	exported := runtimeFuncs(t)
-	names, runtimes := map[string]bool{}, map[string]bool{}
+	names := map[string]bool{}
+	shared := map[string]Func{}
 	for _, r := range All {
 		if names[r.Name] || r.Name == "" || r.Doc == "" {
 			t.Errorf("rule %q: duplicate, unnamed or undocumented", r.Name)
@@ -52,19 +53,26 @@ func TestTable(t *testing.T) {
 			t.Errorf("rule %q must match go statements, channels, or functions (and timers' channels)", r.Name)
 		}
 		for _, f := range r.Funcs {
-			if runtimes[f.Runtime] {
-				t.Errorf("runtime function %s used twice", f.Runtime)
-			}
-			runtimes[f.Runtime] = true
+			exported := runtimeFuncs(t, f.Package())
 			if !exported[f.Runtime] {
-				t.Errorf("rule %q: hooksrt has no function %s", r.Name, f.Runtime)
+				t.Errorf("rule %q: %s has no function %s", r.Name, f.Package(), f.Runtime)
 			}
+			if f.Scoped && !exported[f.Runtime+"In"] {
+				t.Errorf("rule %q: %s has no function %sIn", r.Name, f.Package(), f.Runtime)
+			}
+			if RuntimePackages[f.Package()] == "" {
+				t.Errorf("rule %q: unknown runtime package %s", r.Name, f.Package())
+			}
+			if g, ok := shared[f.Runtime]; ok && (g.Name != f.Name || g.Form != f.Form || g.In != f.In || g.Site != f.Site || g.Scoped != f.Scoped) {
+				t.Errorf("runtime function %s serves %s and %s, which -strip must undo differently", f.Runtime, g, f)
+			}
+			shared[f.Runtime] = f
 			if rr, ff := ByRuntime(f.Runtime); rr != r || ff.Name != f.Name {
 				t.Errorf("ByRuntime(%s) = %v, %v", f.Runtime, rr, ff)
 			}
 		}
 	}
-	if !exported["Go"] {
+	if !runtimeFuncs(t, "hooksrt")["Go"] {
 		t.Error("hooksrt has no function Go")
 	}
 	if Lookup("go") == nil || Lookup("nope") != nil {
@@ -72,8 +80,13 @@ func TestTable(t *testing.T) {
 	}
 }
 
-func runtimeFuncs(t *testing.T) map[string]bool {
-	pkgs, err := parser.ParseDir(token.NewFileSet(), "../runtime/hooksrt", nil, parser.SkipObjectResolution)
+var exportedFuncs = map[string]map[string]bool{}
+
+func runtimeFuncs(t *testing.T, pkg string) map[string]bool {
+	if funcs, ok := exportedFuncs[pkg]; ok {
+		return funcs
+	}
+	pkgs, err := parser.ParseDir(token.NewFileSet(), "../runtime/"+pkg, nil, parser.SkipObjectResolution)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +100,7 @@ func runtimeFuncs(t *testing.T) map[string]bool {
 			}
 		}
 	}
+	exportedFuncs[pkg] = funcs
 	return funcs
 }
 

@@ -286,7 +286,7 @@ func (c *compileCmd) instrument() ([]string, error) {
 			args = append(args, dst)
 		}
 	}
-	if _, ok := cfg.files[rules.RuntimePath]; !ok {
+	if !cfg.hasRuntime() {
 		rb, err := runtimeFor(c.args[0], c.pgo == "", cfg)
 		if err != nil {
 			return nil, err

@@ -62,6 +62,16 @@ func (c *importcfg) importer(fset *token.FileSet) types.Importer {
 
 // with returns the importcfg's text with the packages of pkgs that it
 // lacks added, and whether it added any.
+// hasRuntime reports whether c maps every runtime package.
+func (c *importcfg) hasRuntime() bool {
+	for _, path := range runtimePackages() {
+		if _, ok := c.files[path]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
 func (c *importcfg) with(pkgs []rtPackage) ([]byte, bool) {
 	out := bytes.Clone(c.data)
 	if len(out) > 0 && out[len(out)-1] != '\n' {

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-
-	"github.com/asyncinstr/asyncinstr/rules"
 )
 
 // link adds the runtime and its dependencies to the linker's importcfg,
@@ -42,7 +40,7 @@ func linkArgs(args []string, idx int, inline bool, path string) ([]string, error
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := cfg.files[rules.RuntimePath]; ok {
+	if cfg.hasRuntime() {
 		return args, nil
 	}
 	rb, err := runtimeFor(args[0], true, cfg)

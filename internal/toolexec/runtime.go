@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,7 +34,7 @@ type rtPackage struct {
 
 // A runtimeBuild is the runtime's archives for one build configuration.
 type runtimeBuild struct {
-	Packages []rtPackage // dependencies first, the runtime last
+	Packages []rtPackage // dependencies first
 }
 
 // resolveRuntime returns the runtime's archives as the build that runs tool
@@ -183,7 +184,7 @@ func listRuntime(goBin, exe string, g *GoCommand, flags []string) (*runtimeBuild
 			own = append(own, f)
 		}
 		env := append(env, "GOFLAGS="+strings.ReplaceAll(os.Getenv("GOFLAGS"), "-mod=mod", "-mod=readonly"))
-		rb, stderr, err := goList(goBin, g.Dir, env, append(append(slices.Clone(args), own...), rules.RuntimePath))
+		rb, stderr, err := goList(goBin, g.Dir, env, append(append(slices.Clone(args), own...), runtimePackages()...))
 		if err != nil {
 			return nil, fmt.Errorf("building the asyncinstr runtime that the module requires: %v\n%s", err, stderr)
 		}
@@ -243,7 +244,7 @@ func listRuntime(goBin, exe string, g *GoCommand, flags []string) (*runtimeBuild
 			args = append(args, "-coverpkg="+strings.Join(cover, ","))
 		}
 	}
-	rb, stderr2, err := goList(goBin, mod, env, append(args, rules.RuntimePath))
+	rb, stderr2, err := goList(goBin, mod, env, append(args, runtimePackages()...))
 	if err != nil {
 		return nil, fmt.Errorf("building the asyncinstr runtime: %v\n%s", err, stderr2)
 	}
@@ -253,7 +254,7 @@ func listRuntime(goBin, exe string, g *GoCommand, flags []string) (*runtimeBuild
 // coveredStd returns the standard library packages among the runtime's
 // dependencies that the -coverpkg patterns match.
 func coveredStd(goBin, dir string, env, flags, patterns []string) ([]string, error) {
-	args := append(append([]string{"list", "-deps", "-mod=mod", "-f", "{{if .Standard}}{{.ImportPath}}{{end}}"}, flags...), rules.RuntimePath)
+	args := append(append([]string{"list", "-deps", "-mod=mod", "-f", "{{if .Standard}}{{.ImportPath}}{{end}}"}, flags...), runtimePackages()...)
 	cmd := exec.Command(goBin, args...)
 	cmd.Dir, cmd.Env = dir, env
 	var stderr bytes.Buffer
@@ -326,10 +327,20 @@ func goList(goBin, dir string, env, args []string) (*runtimeBuild, string, error
 		}
 		rb.Packages = append(rb.Packages, p)
 	}
-	if n := len(rb.Packages); n == 0 || rb.Packages[n-1].ImportPath != rules.RuntimePath {
-		return nil, "", fmt.Errorf("go list did not list %s", rules.RuntimePath)
+	for _, path := range runtimePackages() {
+		if !slices.ContainsFunc(rb.Packages, func(p rtPackage) bool { return p.ImportPath == path }) {
+			return nil, "", fmt.Errorf("go list did not list %s", path)
+		}
 	}
 	return rb, "", nil
+}
+
+// runtimePackages returns the packages that rewritten code may import, in
+// a fixed order. Every build gets all of them: the packages that one
+// compile needs depend on its rewritten files, while a link and the
+// runtime's cache entry serve the whole build.
+func runtimePackages() []string {
+	return slices.Sorted(maps.Values(rules.RuntimePackages))
 }
 
 // checkSameRuntime makes sure that a runtime the build's module provides is

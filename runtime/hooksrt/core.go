@@ -13,7 +13,13 @@ type core struct {
 	obj       any       // the public resource object given to init
 	als       *alsFrame // AsyncLocalStorage frame captured at creation
 	destroyed atomic.Bool
+	// holds counts the scopes open on a resource that several goroutines
+	// may enter at once (a listener), with holdDestroy set once it is
+	// closed; its destroy waits for the last of them to end.
+	holds atomic.Int32
 }
+
+const holdDestroy = 1 << 30
 
 // lastID is the process-wide id counter. The root is 1; the first resource
 // gets 2. Ids are never reused.
@@ -53,11 +59,16 @@ func initCore(c *core, typ string, trigger uint64, obj any) {
 	if trigger == 0 {
 		trigger = cur.id
 	}
+	fillCore(c, typ, trigger, cur.als, obj)
+}
+
+// fillCore gives c its id and the rest, and emits init.
+func fillCore(c *core, typ string, trigger uint64, als *alsFrame, obj any) {
 	c.trigger = trigger
 	c.id = newID()
 	c.typ = typ
 	c.obj = obj
-	c.als = cur.als
+	c.als = als
 	emitInit(c)
 }
 
@@ -94,6 +105,35 @@ func endScope(gs *gstate, id uint64, destroy bool) {
 func destroy(c *core) {
 	if c.destroyed.CompareAndSwap(false, true) {
 		emitDestroy(nil, c.id)
+	}
+}
+
+// hold counts a scope that opens on c, unless c is closed already.
+func (c *core) hold() bool {
+	for {
+		v := c.holds.Load()
+		if v&holdDestroy != 0 {
+			return false
+		}
+		if c.holds.CompareAndSwap(v, v+1) {
+			return true
+		}
+	}
+}
+
+// release ends a scope that hold counted, and destroys c if it was closed
+// meanwhile and this was its last open scope.
+func (c *core) release() {
+	if c.holds.Add(-1) == holdDestroy {
+		destroy(c)
+	}
+}
+
+// close destroys c once no scope is open on it: at once, or when the last
+// open one ends.
+func (c *core) close() {
+	if old := c.holds.Or(holdDestroy); old == 0 {
+		destroy(c)
 	}
 }
 

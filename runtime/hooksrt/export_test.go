@@ -7,9 +7,6 @@ package hooksrt
 // cannot switch tracking off.
 func ResetTracking() { tracking.Store(false) }
 
-// Tracking reports whether tracking is on.
-func Tracking() bool { return tracking.Load() }
-
 // LiveGoroutineStates returns the number of goroutine states in the table,
 // for leak tests.
 func LiveGoroutineStates() int {

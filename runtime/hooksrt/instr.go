@@ -516,6 +516,7 @@ type Scope struct {
 	c       *core
 	on      *gstate
 	destroy bool // whether the scope's end destroys c
+	shared  bool // whether c was held (see core.hold) for the scope
 }
 
 // Enter closes the open scope, if any, and opens h's: promiseResolve,
@@ -537,7 +538,7 @@ func (s *Scope) enter(h *Handoff) {
 }
 
 func (s *Scope) open(c *core, destroy bool) {
-	s.c, s.on, s.destroy = c, before(c), destroy
+	s.c, s.on, s.destroy, s.shared = c, before(c), destroy, false
 }
 
 // Exit closes the open scope, if any: after, and destroy if the scope's
@@ -553,4 +554,7 @@ func (s *Scope) exit() {
 	c := s.c
 	s.c = nil
 	endScope(s.on, c.id, s.destroy && c.destroyed.CompareAndSwap(false, true))
+	if s.shared {
+		c.release()
+	}
 }
