@@ -7,21 +7,22 @@ package hooksrt
 // stable: new types are added at the end.
 var providers = []string{
 	"NONE",
-	"GOROUTINE",          // a go statement, sync.WaitGroup.Go, errgroup's Go and TryGo
-	"Timeout",            // time.AfterFunc
-	"TIMER",              // time.NewTimer, time.After
-	"TICKER",             // time.NewTicker, time.Tick
-	"CONTEXTAFTERFUNC",   // context.AfterFunc
-	"CHANSEND",           // a value sent on a tracked channel
-	"TCPSERVERWRAP",      // a TCP listener
-	"PIPESERVERWRAP",     // a unix socket listener
-	"TCPWRAP",            // a TCP connection
-	"PIPEWRAP",           // a unix socket connection
-	"TCPCONNECTWRAP",     // a dial in progress
-	"GETADDRINFOREQWRAP", // a name lookup in progress
-	"UDPWRAP",            // a UDP or packet socket
-	"HTTPINCOMINGMESSAGE",
-	"HTTPCLIENTREQUEST",
+	"GOROUTINE",           // a go statement, sync.WaitGroup.Go, errgroup's Go and TryGo
+	"Timeout",             // time.AfterFunc
+	"TIMER",               // time.NewTimer, time.After
+	"TICKER",              // time.NewTicker, time.Tick
+	"CONTEXTAFTERFUNC",    // context.AfterFunc
+	"CHANSEND",            // a value sent on a tracked channel
+	"TCPSERVERWRAP",       // a TCP listener
+	"PIPESERVERWRAP",      // a unix socket listener
+	"TCPWRAP",             // a TCP connection
+	"PIPEWRAP",            // a unix socket connection
+	"TCPCONNECTWRAP",      // a dial in progress
+	"GETADDRINFOREQWRAP",  // a name lookup in progress
+	"UDPWRAP",             // a UDP or packet socket
+	"HTTPINCOMINGMESSAGE", // a request that a net/http server handles
+	"HTTPCLIENTREQUEST",   // a request that a net/http client sends
+	"PIPECONNECTWRAP",     // a dial of a unix socket in progress
 }
 
 // AsyncWrapProviders returns a new map from each resource type that

@@ -55,6 +55,11 @@ func (r *Resource) InitIn(typ string, parent *Resource, site *Site, obj Object) 
 	fillCore(&r.core, typ, parent.id, parent.als, obj)
 }
 
+// Base returns r. Resource objects that embed a Resource (those of
+// hooksnet and hookshttp) have it too, so that tools find their common
+// part (the Site, the ids) whatever their type.
+func (r *Resource) Base() *Resource { return r }
+
 // Live reports whether r is a resource (Init ran while tracking).
 func (r *Resource) Live() bool { return r != nil && r.id != 0 }
 

@@ -169,8 +169,8 @@ func (c *Collector) init(id uint64, typ string, trigger uint64, resource any) {
 	if resource != nil {
 		a.ResourceType = fmt.Sprintf("%T", resource)
 		a.resource = identity(resource)
-		if r, ok := resource.(*hooksrt.Resource); ok {
-			a.Site = r.Site
+		if r, ok := resource.(interface{ Base() *hooksrt.Resource }); ok {
+			a.Site = r.Base().Site
 		}
 	}
 	c.acts[id] = a
