@@ -139,6 +139,20 @@ func stderr(err error) []byte {
 // the runtime from this checkout, instruments it, and runs it.
 // flags go to go run, before the package; args, after it.
 func instrumentAndRun(t *testing.T, name string, flags, args []string) string {
+	dir := instrumentCopy(t, name)
+	cmd := exec.Command("go", append(append(append([]string{"run"}, flags...), "."), args...)...)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go run: %v\n%s", err, out)
+	}
+	return string(out)
+}
+
+// instrumentCopy copies an example into a module of its own that requires
+// the runtime from this checkout, instruments it in source mode, and
+// returns the module's directory.
+func instrumentCopy(t *testing.T, name string) string {
 	dir := t.TempDir()
 	srcs, err := filepath.Glob(filepath.Join(name, "*.go"))
 	if err != nil || len(srcs) == 0 {
@@ -167,13 +181,7 @@ func instrumentAndRun(t *testing.T, name string, flags, args []string) string {
 	for _, c := range res.Changes {
 		write(t, c.Path, c.New)
 	}
-	cmd := exec.Command("go", append(append(append([]string{"run"}, flags...), "."), args...)...)
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go run: %v\n%s", err, out)
-	}
-	return string(out)
+	return dir
 }
 
 func write(t *testing.T, path string, data []byte) {
