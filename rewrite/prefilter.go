@@ -1,16 +1,20 @@
 package rewrite
 
 import (
+	"bytes"
 	"go/scanner"
 	"go/token"
 	"path/filepath"
+	"strconv"
 
 	"github.com/asyncinstr/asyncinstr/rules"
 )
 
 // MayRewrite reports, from tokens alone, whether rs could match anything
 // in the files whose sources are srcs: a go statement, a name that a
-// matched function has, a companion file to renumber, a channel type
+// matched method has, or a matched function's name in a file that imports
+// its package, a handler's http.ResponseWriter, a companion file to
+// renumber, a channel type
 // (the chan rule tracks only channels whose type the package writes), or,
 // for the timer rule, a receive or a timer's field C. It is
 // conservative (a name in an unrelated call counts) and much cheaper than
@@ -18,14 +22,34 @@ import (
 // reports false.
 func MayRewrite(paths []string, srcs [][]byte, rs []*rules.Rule) bool {
 	goStmt, chans, timers := false, false, false
-	names := map[string]bool{}
+	// names maps each function or method name to the import paths one of
+	// which a file must hold for a call of it to be one the rules report:
+	// a package's function is called through an import of it; a method
+	// needs none (its receiver may come from anywhere).
+	names := map[string][]string{}
 	for _, r := range rs {
 		goStmt = goStmt || r.GoStmt
 		chans = chans || r.Chans
 		timers = timers || r.TimerChans
 		for _, f := range r.Funcs {
-			names[f.Name] = true
+			if f.Recv == "" {
+				names[f.Name] = append(names[f.Name], strconv.Quote(f.Pkg))
+			} else {
+				names[f.Name] = append(names[f.Name], "")
+			}
 		}
+		if r.Handlers {
+			// A handler's type names http.ResponseWriter.
+			names["ResponseWriter"] = append(names["ResponseWriter"], "")
+		}
+	}
+	called := func(src []byte, name string) bool {
+		for _, imp := range names[name] {
+			if imp == "" || bytes.Contains(src, []byte(imp)) {
+				return true
+			}
+		}
+		return false
 	}
 	for i, src := range srcs {
 		if isCompanion(filepath.Base(paths[i])) {
@@ -41,7 +65,7 @@ func MayRewrite(paths []string, srcs [][]byte, rs []*rules.Rule) bool {
 			}
 			switch {
 			case tok == token.GO && goStmt,
-				tok == token.IDENT && names[lit],
+				tok == token.IDENT && called(src, lit),
 				tok == token.CHAN && (chans || timers),
 				timers && (tok == token.ARROW || tok == token.IDENT && lit == "C"):
 				return true

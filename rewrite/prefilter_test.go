@@ -8,6 +8,7 @@ import (
 
 func TestMayRewrite(t *testing.T) {
 	afterfunc := []*rules.Rule{rules.Lookup("afterfunc")}
+	netRule := []*rules.Rule{rules.Lookup("net")}
 	for _, tc := range []struct {
 		name, src string
 		rs        []*rules.Rule
@@ -26,6 +27,11 @@ func TestMayRewrite(t *testing.T) {
 		{"receive, timer rule", "package p\nfunc f(c <-chan int) { <-c }\n", []*rules.Rule{rules.Lookup("timer")}, true},
 		{"a timer's channel, timer rule", "package p\nfunc f(t *T) { for range t.C {} }\n", []*rules.Rule{rules.Lookup("timer")}, true},
 		{"receive, chan rule only", "package p\nfunc f(c func() int) { c() }\n", []*rules.Rule{rules.Lookup("chan")}, false},
+		{"net function with its import", "package p\nimport \"net\"\nvar _, _ = net.Dial(\"tcp\", \"x\")\n", netRule, true},
+		{"a Dial of another package", "package p\nimport \"other\"\nvar _ = other.Dial()\n", netRule, false},
+		{"net method, no import", "package p\nfunc f(c interface{ Close() error }) { c.Close() }\n", netRule, true},
+		{"handler", "package p\nimport \"net/http\"\nfunc h(w http.ResponseWriter, r *http.Request) {}\n", []*rules.Rule{rules.Lookup("http")}, true},
+		{"no handler, http rule", "package p\nimport \"net/http\"\nvar _ = http.StatusOK\n", []*rules.Rule{rules.Lookup("http")}, false},
 	} {
 		if got := MayRewrite([]string{"p.go"}, [][]byte{[]byte(tc.src)}, tc.rs); got != tc.want {
 			t.Errorf("%s: MayRewrite = %v, want %v", tc.name, got, tc.want)

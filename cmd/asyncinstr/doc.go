@@ -1,9 +1,11 @@
 /*
-Asyncinstr rewrites Go packages so that every goroutine, timer and channel
-handoff they create becomes an asynchronous resource with an id, a trigger id and
-lifecycle events, as Node's async_hooks gives JavaScript. The rewritten code
-calls the runtime package github.com/asyncinstr/asyncinstr/runtime/hooksrt,
-which is where programs register hooks and read their execution context.
+Asyncinstr rewrites Go packages so that every goroutine, timer, channel
+handoff, connection and HTTP request they create becomes an asynchronous
+resource with an id, a trigger id and lifecycle events, as Node's async_hooks
+gives JavaScript. The rewritten code calls the runtime package
+github.com/asyncinstr/asyncinstr/runtime/hooksrt (and, for package net and
+net/http, runtime/hooksnet and runtime/hookshttp), which is where programs
+register hooks and read their execution context.
 
 Usage:
 
@@ -72,6 +74,19 @@ become
 
 	jobs <- _asyncinstrOn(jobs).Send(j, &_asyncinstrSites[2])
 	for _asyncinstrM := range jobs { j := _asyncinstrEnter(&_asyncinstrSc0, _asyncinstrM)
+
+Calls of package net and net/http go through the runtime, and a handler
+opens its request's scope when net/http calls it:
+
+	c, err := l.Accept()      (directly in a for body)
+	func hello(w http.ResponseWriter, r *http.Request) {
+
+become
+
+	c, err := _asyncinstrAcceptIn(&_asyncinstrSc0, l, &_asyncinstrSites[3])
+	func hello(w http.ResponseWriter, r *http.Request) { defer _asyncinstrServeHTTP(r, &_asyncinstrSites[4]).Done();
+
+and the rest of the loop's iteration runs in the listener's scope.
 
 Statements that a scope needs share the lines of the code around them, so
 those lines are not gofmt-formatted. -explain lists the channels left

@@ -26,9 +26,9 @@ const Version = "v0.1.0-dev"
 const usage = `usage: asyncinstr [flags] [packages]
        asyncinstr [-rules list] go build|install|run|test|list|vet [go flags] [packages]
 
-asyncinstr rewrites Go packages so that their goroutines, timers and
-channel handoffs report to github.com/asyncinstr/asyncinstr/runtime/hooksrt,
-Node's async_hooks for Go.
+asyncinstr rewrites Go packages so that their goroutines, timers, channel
+handoffs, connections and HTTP requests report to
+github.com/asyncinstr/asyncinstr/runtime/hooksrt, Node's async_hooks for Go.
 
 Source mode: packages are named as for go build (default "."); their test
 files are included. With no flag it prints the files it would change, as a
