@@ -28,7 +28,7 @@ func TestMayRewrite(t *testing.T) {
 		{"a timer's channel, timer rule", "package p\nfunc f(t *T) { for range t.C {} }\n", []*rules.Rule{rules.Lookup("timer")}, true},
 		{"receive, chan rule only", "package p\nfunc f(c func() int) { c() }\n", []*rules.Rule{rules.Lookup("chan")}, false},
 		{"net function with its import", "package p\nimport \"net\"\nvar _, _ = net.Dial(\"tcp\", \"x\")\n", netRule, true},
-		{"a Dial of another package", "package p\nimport \"other\"\nvar _ = other.Dial()\n", netRule, false},
+		{"a ListenTCP of another package", "package p\nimport \"other\"\nvar _ = other.ListenTCP()\n", netRule, false},
 		{"net method, no import", "package p\nfunc f(c interface{ Close() error }) { c.Close() }\n", netRule, true},
 		{"handler", "package p\nimport \"net/http\"\nfunc h(w http.ResponseWriter, r *http.Request) {}\n", []*rules.Rule{rules.Lookup("http")}, true},
 		{"no handler, http rule", "package p\nimport \"net/http\"\nvar _ = http.StatusOK\n", []*rules.Rule{rules.Lookup("http")}, false},
