@@ -348,7 +348,7 @@ func runtimePackages() []string {
 // from another version would not link or, worse, would behave otherwise.
 func checkSameRuntime(rb *runtimeBuild) error {
 	for _, p := range rb.Packages {
-		if p.ImportPath == rules.RuntimePath || strings.HasPrefix(p.ImportPath, rules.RuntimePath+"/") {
+		if strings.HasPrefix(p.ImportPath, rules.RuntimeModule+"/") {
 			if err := sameRuntimeDir(p.ImportPath, p.Dir); err != nil {
 				return err
 			}
