@@ -747,13 +747,24 @@ func (w *walker) call(call *ast.CallExpr) bool {
 			asIs = true
 		}
 		if match.Iface {
-			// The runtime takes an interface: the callee's, or io.Closer
-			// for a Close method of a concrete type.
-			if iface, ok := selection.Obj().(*types.Func).Signature().Recv().Type().Underlying().(*types.Interface); ok && !types.Implements(recvT, iface) && !types.Implements(types.NewPointer(recvT), iface) {
+			// The runtime takes an interface: the callee's, or, for a
+			// method of a concrete type, one of that method alone
+			// (io.Closer for Close). The receiver goes as it is if it
+			// implements it; its address, if the method needs one (the
+			// call took it already); otherwise the call stays.
+			callee := selection.Obj().(*types.Func)
+			iface, ok := callee.Signature().Recv().Type().Underlying().(*types.Interface)
+			if !ok {
+				iface = types.NewInterfaceType([]*types.Func{types.NewFunc(token.NoPos, callee.Pkg(), callee.Name(), callee.Signature())}, nil).Complete()
+			}
+			switch {
+			case types.Implements(recvT, iface):
+				asIs = true
+			case !asIs && types.NewMethodSet(recvT).Lookup(callee.Pkg(), callee.Name()) == nil && types.Implements(types.NewPointer(recvT), iface):
+			default:
 				w.record(call.Pos(), rule.Name, what, "", "the receiver does not implement the method's interface")
 				return false
 			}
-			asIs = asIs || types.NewMethodSet(recvT).Lookup(selection.Obj().Pkg(), selection.Obj().Name()) != nil
 		} else if len(selection.Index()) > 1 {
 			w.record(call.Pos(), rule.Name, what, "", "the method is promoted from an embedded field")
 			return false

@@ -29,14 +29,17 @@ func netFuncs() []Func {
 	for i := range fs {
 		fs[i].Pkg, fs[i].Form, fs[i].In = "net", CallThrough, "hooksnet"
 	}
+	// Accept: hooksnet.Accept takes a net.Listener, so the interface's
+	// method may be promoted; AcceptTCP and AcceptUnix take the listener's
+	// own pointer type.
 	for _, f := range []Func{
-		{Recv: "Listener", Name: "Accept", Runtime: "Accept"},
+		{Recv: "Listener", Name: "Accept", Runtime: "Accept", Iface: true},
 		{Recv: "*TCPListener", Name: "Accept", Runtime: "Accept"},
 		{Recv: "*UnixListener", Name: "Accept", Runtime: "Accept"},
 		{Recv: "*TCPListener", Name: "AcceptTCP", Runtime: "AcceptTCP"},
 		{Recv: "*UnixListener", Name: "AcceptUnix", Runtime: "AcceptUnix"},
 	} {
-		f.Pkg, f.Form, f.In, f.Site, f.Iface, f.Scoped = "net", Method, "hooksnet", true, true, true
+		f.Pkg, f.Form, f.In, f.Site, f.Scoped = "net", Method, "hooksnet", true, true
 		fs = append(fs, f)
 	}
 	// Close: on the interfaces, on the listeners, and on the conns, whose
