@@ -45,7 +45,11 @@
 //
 // Statements that scopes need are written on the lines of the code around
 // them, so that no line moves; receives from timers' channels are followed
-// to their TIMER or TICKER resources the same way.
+// to their TIMER or TICKER resources the same way, and so is an Accept
+// statement directly in a for body (the listener's scope). A function of
+// type func(http.ResponseWriter, *http.Request) starts with
+// defer _asyncinstrServeHTTP(r, &site).Done() (chanrw.go's handler), which
+// opens the request's scope when net/http called it.
 //
 // Instrument and Strip serve source mode. Compile-time mode
 // (internal/toolexec) rewrites one compiler invocation at a time:

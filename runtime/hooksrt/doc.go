@@ -155,6 +155,20 @@ handoff's is, without promiseResolve. A TIMER is destroyed once its value
 has been handled, or by a Stop that returns true (a Reset of a fired or
 stopped timer creates a new one); a TICKER by its first Stop.
 
+# Network resources
+
+Listeners, connections, dials, lookups and HTTP requests are reported by
+two packages beside this one, so that a program links net or net/http only
+if it uses them: hooksnet (TCPSERVERWRAP, TCPWRAP, TCPCONNECTWRAP,
+GETADDRINFOREQWRAP, UDPWRAP and their PIPE forms) and hookshttp
+(HTTPINCOMINGMESSAGE around a handler that net/http calls, triggered by the
+server's listener; HTTPCLIENTREQUEST, destroyed when the response body is
+closed). Their resource objects embed a *Resource (Base returns it) and add
+what the resource is: network and addresses, the name looked up, the
+method and URL. They drive their resources through Resource's Init,
+InitIn, Enter, EnterOnce and Dispose, which are meant for them, not for
+programs (which have AsyncResource).
+
 # Entry points for instrumented code
 
 Go, GoFunc, GoFuncErr, TryGo, AfterFunc, StopTimer, ResetTimer,
