@@ -207,6 +207,9 @@ func addrString(a net.Addr) string {
 // Called by instrumented code.
 func Close(c io.Closer) error {
 	err := c.Close()
+	if !hooksrt.Tracking() {
+		return err // no resource was ever made
+	}
 	if h := find(c); h != nil {
 		h.resource().Dispose()
 	}
