@@ -2,6 +2,7 @@ package toolexec
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -286,8 +287,14 @@ func (c *compileCmd) instrument() ([]string, error) {
 			args = append(args, dst)
 		}
 	}
-	if !cfg.hasRuntime() {
-		rb, err := runtimeFor(c.args[0], c.pgo == "", cfg)
+	// The runtime packages that the rewritten files' companion imports.
+	pkgs := runtimePackages(func(name string) bool {
+		return slices.ContainsFunc(res.Changes, func(ch rewrite.Change) bool {
+			return bytes.Contains(ch.New, []byte(strconv.Quote(rules.RuntimePackages[name])))
+		})
+	})
+	if !cfg.hasRuntime(pkgs) {
+		rb, err := runtimeFor(c.args[0], c.pgo == "", cfg, pkgs)
 		if err != nil {
 			return nil, err
 		}
@@ -333,7 +340,7 @@ func copySource(ch rewrite.Change, fset *token.FileSet, f *ast.File, upgrade boo
 // and so must the runtime be: the profile is one of those the build may
 // use, the one whose standard library archives agree with cfg. noPGO says
 // that building without a profile is a candidate.
-func runtimeFor(tool string, noPGO bool, cfg *importcfg) (*runtimeBuild, error) {
+func runtimeFor(tool string, noPGO bool, cfg *importcfg, pkgs []string) (*runtimeBuild, error) {
 	var cands []string
 	if noPGO {
 		cands = append(cands, "")
@@ -343,7 +350,7 @@ func runtimeFor(tool string, noPGO bool, cfg *importcfg) (*runtimeBuild, error) 
 	}
 	var errs []error
 	for _, pgo := range cands {
-		rb, err := resolveRuntime(tool, pgo)
+		rb, err := resolveRuntime(tool, pgo, pkgs)
 		if err != nil {
 			return nil, err
 		}

@@ -62,9 +62,9 @@ func (c *importcfg) importer(fset *token.FileSet) types.Importer {
 
 // with returns the importcfg's text with the packages of pkgs that it
 // lacks added, and whether it added any.
-// hasRuntime reports whether c maps every runtime package.
-func (c *importcfg) hasRuntime() bool {
-	for _, path := range runtimePackages() {
+// hasRuntime reports whether c maps every package of pkgs.
+func (c *importcfg) hasRuntime(pkgs []string) bool {
+	for _, path := range pkgs {
 		if _, ok := c.files[path]; !ok {
 			return false
 		}

@@ -40,10 +40,15 @@ func linkArgs(args []string, idx int, inline bool, path string) ([]string, error
 	if err != nil {
 		return nil, err
 	}
-	if cfg.hasRuntime() {
+	// A program that calls hooksnet or hookshttp links net or net/http.
+	pkgs := runtimePackages(func(name string) bool {
+		_, ok := cfg.files[map[string]string{"hooksnet": "net", "hookshttp": "net/http"}[name]]
+		return ok
+	})
+	if cfg.hasRuntime(pkgs) {
 		return args, nil
 	}
-	rb, err := runtimeFor(args[0], true, cfg)
+	rb, err := runtimeFor(args[0], true, cfg, pkgs)
 	if err != nil {
 		return nil, err
 	}

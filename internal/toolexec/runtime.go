@@ -52,7 +52,7 @@ type runtimeBuild struct {
 // Results are kept in the user's cache directory, keyed by everything that
 // goes into them, so that one build lists the runtime once and a rebuild
 // does not list it again.
-func resolveRuntime(tool, pgo string) (*runtimeBuild, error) {
+func resolveRuntime(tool, pgo string, pkgs []string) (*runtimeBuild, error) {
 	g, err := parentGo()
 	if err != nil {
 		return nil, err
@@ -74,7 +74,7 @@ func resolveRuntime(tool, pgo string) (*runtimeBuild, error) {
 	goBin := goCommandFor(tool)
 
 	h := sha256.New()
-	fmt.Fprintf(h, "asyncinstr runtime list\n%s\n%s\n%s\n%q\n", fp, goBin, g.Dir, flags)
+	fmt.Fprintf(h, "asyncinstr runtime list\n%s\n%s\n%s\n%q\n%q\n", fp, goBin, g.Dir, flags, pkgs)
 	env := os.Environ()
 	sort.Strings(env)
 	for _, kv := range env {
@@ -106,7 +106,7 @@ func resolveRuntime(tool, pgo string) (*runtimeBuild, error) {
 	if rb := readRuntimeBuild(file); rb != nil {
 		return rb, nil // listed by another tool of the build meanwhile
 	}
-	rb, err := listRuntime(goBin, exe, g, flags)
+	rb, err := listRuntime(goBin, exe, g, flags, pkgs)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +166,7 @@ func goCommandFor(tool string) string {
 	return "go"
 }
 
-func listRuntime(goBin, exe string, g *GoCommand, flags []string) (*runtimeBuild, error) {
+func listRuntime(goBin, exe string, g *GoCommand, flags, pkgs []string) (*runtimeBuild, error) {
 	args := []string{"list", "-deps", "-export", "-json=ImportPath,Export,Standard,Dir,Error",
 		Flag(exe)}
 	env := append(slices.DeleteFunc(os.Environ(), func(kv string) bool {
@@ -184,7 +184,7 @@ func listRuntime(goBin, exe string, g *GoCommand, flags []string) (*runtimeBuild
 			own = append(own, f)
 		}
 		env := append(env, "GOFLAGS="+strings.ReplaceAll(os.Getenv("GOFLAGS"), "-mod=mod", "-mod=readonly"))
-		rb, stderr, err := goList(goBin, g.Dir, env, append(append(slices.Clone(args), own...), runtimePackages()...))
+		rb, stderr, err := goList(goBin, g.Dir, env, append(append(slices.Clone(args), own...), pkgs...), pkgs)
 		if err != nil {
 			return nil, fmt.Errorf("building the asyncinstr runtime that the module requires: %v\n%s", err, stderr)
 		}
@@ -231,7 +231,7 @@ func listRuntime(goBin, exe string, g *GoCommand, flags []string) (*runtimeBuild
 		// The build covers the standard library packages that its
 		// -coverpkg patterns match, and never the runtime, which is not
 		// in its package graph: cover exactly those here.
-		cover, err := coveredStd(goBin, mod, env, hostFlags, coverpkg)
+		cover, err := coveredStd(goBin, mod, env, hostFlags, coverpkg, pkgs)
 		if err != nil {
 			return nil, err
 		}
@@ -244,7 +244,7 @@ func listRuntime(goBin, exe string, g *GoCommand, flags []string) (*runtimeBuild
 			args = append(args, "-coverpkg="+strings.Join(cover, ","))
 		}
 	}
-	rb, stderr2, err := goList(goBin, mod, env, append(args, runtimePackages()...))
+	rb, stderr2, err := goList(goBin, mod, env, append(args, pkgs...), pkgs)
 	if err != nil {
 		return nil, fmt.Errorf("building the asyncinstr runtime: %v\n%s", err, stderr2)
 	}
@@ -253,8 +253,8 @@ func listRuntime(goBin, exe string, g *GoCommand, flags []string) (*runtimeBuild
 
 // coveredStd returns the standard library packages among the runtime's
 // dependencies that the -coverpkg patterns match.
-func coveredStd(goBin, dir string, env, flags, patterns []string) ([]string, error) {
-	args := append(append([]string{"list", "-deps", "-mod=mod", "-f", "{{if .Standard}}{{.ImportPath}}{{end}}"}, flags...), runtimePackages()...)
+func coveredStd(goBin, dir string, env, flags, patterns, pkgs []string) ([]string, error) {
+	args := append(append([]string{"list", "-deps", "-mod=mod", "-f", "{{if .Standard}}{{.ImportPath}}{{end}}"}, flags...), pkgs...)
 	cmd := exec.Command(goBin, args...)
 	cmd.Dir, cmd.Env = dir, env
 	var stderr bytes.Buffer
@@ -307,7 +307,7 @@ func hostGoflags(goflags string) string {
 	return strings.Join(keep, " ")
 }
 
-func goList(goBin, dir string, env, args []string) (*runtimeBuild, string, error) {
+func goList(goBin, dir string, env, args, pkgs []string) (*runtimeBuild, string, error) {
 	cmd := exec.Command(goBin, args...)
 	cmd.Dir, cmd.Env = dir, env
 	var stdout, stderr bytes.Buffer
@@ -327,7 +327,7 @@ func goList(goBin, dir string, env, args []string) (*runtimeBuild, string, error
 		}
 		rb.Packages = append(rb.Packages, p)
 	}
-	for _, path := range runtimePackages() {
+	for _, path := range pkgs {
 		if !slices.ContainsFunc(rb.Packages, func(p rtPackage) bool { return p.ImportPath == path }) {
 			return nil, "", fmt.Errorf("go list did not list %s", path)
 		}
@@ -335,12 +335,19 @@ func goList(goBin, dir string, env, args []string) (*runtimeBuild, string, error
 	return rb, "", nil
 }
 
-// runtimePackages returns the packages that rewritten code may import, in
-// a fixed order. Every build gets all of them: the packages that one
-// compile needs depend on its rewritten files, while a link and the
-// runtime's cache entry serve the whole build.
-func runtimePackages() []string {
-	return slices.Sorted(maps.Values(rules.RuntimePackages))
+// runtimePackages returns the runtime packages that a compile or a link
+// needs, in a fixed order: hooksrt always; hooksnet and hookshttp where
+// uses says that net or net/http is used (a rewritten call of theirs
+// goes with a use of its package). Listing hookshttp only where needed
+// keeps a build without net/http from compiling it for the runtime.
+func runtimePackages(uses func(name string) bool) []string {
+	var pkgs []string
+	for _, name := range slices.Sorted(maps.Keys(rules.RuntimePackages)) {
+		if name == "hooksrt" || uses(name) {
+			pkgs = append(pkgs, rules.RuntimePackages[name])
+		}
+	}
+	return pkgs
 }
 
 // checkSameRuntime makes sure that a runtime the build's module provides is
