@@ -149,9 +149,28 @@ func TestUnknownServer(t *testing.T) {
 	if len(incoming) != 3 || len(listeners) != 1 {
 		t.Fatalf("resources:\n%s", c)
 	}
-	for _, in := range incoming {
-		if in.Trigger != listeners[0].ID {
-			t.Errorf("request trigger %d, want %d", in.Trigger, listeners[0].ID)
+	incomingBelow(t, c, listeners[0])
+}
+
+// freeAddr returns a loopback address that nothing listens on (unless
+// something took it since).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer free.Close()
+	return free.Addr().String()
+}
+
+// incomingBelow checks that every request resource of c has the listener
+// as its trigger.
+func incomingBelow(t *testing.T, c *hookstest.Collector, listener hookstest.Activity) {
+	t.Helper()
+	for _, in := range c.Activities(hookshttp.TypeIncoming) {
+		if in.Trigger != listener.ID {
+			t.Errorf("request trigger %d, want the listener %d", in.Trigger, listener.ID)
 		}
 	}
 }
@@ -160,12 +179,7 @@ func TestUnknownServer(t *testing.T) {
 // call until it returns.
 func TestListenAndServe(t *testing.T) {
 	c := collect(t)
-	free, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := free.Addr().String()
-	free.Close()
+	addr := freeAddr(t)
 	srv := &http.Server{Addr: addr, Handler: handler{}}
 	served := make(chan error)
 	go func() { served <- hookshttp.ServerListenAndServe(srv, site) }()
@@ -187,22 +201,13 @@ func TestListenAndServe(t *testing.T) {
 	if len(listener) != 1 {
 		t.Fatalf("resources:\n%s", c)
 	}
-	for _, in := range c.Activities(hookshttp.TypeIncoming) {
-		if in.Trigger != listener[0].ID {
-			t.Errorf("request trigger %d, want %d", in.Trigger, listener[0].ID)
-		}
-	}
+	incomingBelow(t, c, listener[0])
 }
 
 // A failed client request is destroyed at once.
 func TestClientError(t *testing.T) {
 	c := collect(t)
-	free, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := free.Addr().String()
-	free.Close()
+	addr := freeAddr(t)
 	req, _ := http.NewRequest("POST", "http://"+addr+"/refused", nil)
 	if _, err := hookshttp.Do(http.DefaultClient.Do, req, site); err == nil {
 		t.Skip("something listens on the address just freed")
@@ -247,9 +252,5 @@ func TestConcurrentRequests(t *testing.T) {
 	if len(listener) != 1 || len(incoming) != clients*each || len(c.Activities(hookshttp.TypeClient)) != clients*each {
 		t.Fatalf("%d listeners, %d requests", len(listener), len(incoming))
 	}
-	for _, in := range incoming {
-		if in.Trigger != listener[0].ID {
-			t.Fatalf("request trigger %d, want %d", in.Trigger, listener[0].ID)
-		}
-	}
+	incomingBelow(t, c, listener[0])
 }
