@@ -184,6 +184,7 @@ func TestListenAndServe(t *testing.T) {
 	served := make(chan error)
 	go func() { served <- hookshttp.ServerListenAndServe(srv, site) }()
 	var resp *http.Response
+	var err error
 	for range 100 {
 		if resp, err = hookshttp.Get(http.Get, "http://"+addr+"/x", site); err == nil {
 			break
