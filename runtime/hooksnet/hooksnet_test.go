@@ -56,6 +56,28 @@ func only(t *testing.T, c *hookstest.Collector, typ string) hookstest.Activity {
 	return as[0]
 }
 
+// acceptLoop accepts conns on l until it is closed, as rewritten code does
+// with c, err := l.Accept() directly in a for body: handle runs in the
+// listener's scope, which ends with the iteration. The channel is closed
+// when the loop ends.
+func acceptLoop(l net.Listener, handle func(net.Conn)) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var s hooksrt.Scope
+		defer s.Exit()
+		for {
+			conn, err := hooksnet.AcceptIn(&s, l, acceptSite)
+			if err != nil {
+				return
+			}
+			handle(conn)
+			s.Exit()
+		}
+	}()
+	return done
+}
+
 // A listener's accepted conns hang below it and are handled in its scope;
 // a dialled conn hangs below its connect request; Close destroys each once.
 func TestAcceptDialClose(t *testing.T) {
@@ -69,22 +91,11 @@ func TestAcceptDialClose(t *testing.T) {
 		t.Fatalf("listener resource %v for %v", lr, l.Addr())
 	}
 	inScope := make(chan uint64, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		var s hooksrt.Scope
-		defer s.Exit()
-		for {
-			conn, err := hooksnet.AcceptIn(&s, l, acceptSite)
-			if err != nil {
-				return
-			}
-			inScope <- hooksrt.ExecutionAsyncID()
-			io.Copy(conn, conn)
-			hooksnet.Close(conn)
-			s.Exit()
-		}
-	}()
+	done := acceptLoop(l, func(conn net.Conn) {
+		inScope <- hooksrt.ExecutionAsyncID()
+		io.Copy(conn, conn)
+		hooksnet.Close(conn)
+	})
 	var d net.Dialer
 	conn, err := hooksnet.DialerDialContext(d.DialContext, context.Background(), "tcp", l.Addr().String(), dialSite)
 	if err != nil {
@@ -356,26 +367,15 @@ func TestConcurrentConns(t *testing.T) {
 		t.Fatal(err)
 	}
 	var handlers sync.WaitGroup
-	acceptDone := make(chan struct{})
-	go func() {
-		defer close(acceptDone)
-		var s hooksrt.Scope
-		defer s.Exit()
-		for {
-			conn, err := hooksnet.AcceptIn(&s, l, acceptSite)
-			if err != nil {
-				return
-			}
-			task := hooksrt.Go(acceptSite)
-			handlers.Go(func() {
-				task.Begin()
-				defer task.End()
-				io.Copy(conn, conn)
-				hooksnet.Close(conn)
-			})
-			s.Exit()
-		}
-	}()
+	acceptDone := acceptLoop(l, func(conn net.Conn) {
+		task := hooksrt.Go(acceptSite)
+		handlers.Go(func() {
+			task.Begin()
+			defer task.End()
+			io.Copy(conn, conn)
+			hooksnet.Close(conn)
+		})
+	})
 	const clients, each = 8, 20
 	var wg sync.WaitGroup
 	for range clients {
