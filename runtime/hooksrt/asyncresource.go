@@ -100,14 +100,14 @@ func Bind(fn func()) func() {
 func funcType(fn func()) string {
 	f := runtime.FuncForPC(reflect.ValueOf(fn).Pointer())
 	if f == nil {
-		return "bound-anonymous-fn"
+		return typeBound
 	}
 	name := f.Name()
 	// Literals are named after their enclosing function: pkg.f.func1,
 	// and pkg.f.func1.2 when nested in another literal.
 	last := name[strings.LastIndexByte(name, '.')+1:]
 	if literal := strings.TrimLeft(strings.TrimPrefix(strings.TrimPrefix(last, "func"), "gowrap"), "0123456789"); literal == "" && last != "func" && last != "gowrap" {
-		return "bound-anonymous-fn"
+		return typeBound
 	}
 	return name
 }
@@ -125,6 +125,10 @@ func (r *AsyncResource) EmitDestroy() *AsyncResource {
 	}
 	return r
 }
+
+// typeBound is the type of the resource of a bound function literal, as in
+// Node.
+const typeBound = "bound-anonymous-fn"
 
 // gcArg is what the garbage-collection cleanup of an AsyncResource sees:
 // its id and the shared destroyed flag, never the resource itself.

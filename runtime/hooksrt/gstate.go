@@ -41,6 +41,7 @@ type gstate struct {
 	// a scope does not allocate.
 	stack0 [2]frame
 	depth  int32 // nesting of hook dispatch on this goroutine
+	pins   int32 // AsyncLocalStorage Run and Exit calls in progress
 	// pending holds Enable/Disable calls made from inside a hook callback on
 	// this goroutine; they take effect when the outermost dispatch returns.
 	pending []pendingOp
@@ -149,11 +150,12 @@ func acquire() *gstate {
 	return gs
 }
 
-// releaseIfIdle removes gs once its goroutine is in no scope and no
-// dispatch. The main goroutine keeps its state: it is one entry, and it
-// spares the churn of re-creating it for every event main emits.
+// releaseIfIdle removes gs once its goroutine is in no scope, no dispatch
+// and no AsyncLocalStorage Run, and has no store of its own (EnterWith
+// outside any scope). The main goroutine keeps its state: it is one entry,
+// and it spares the churn of re-creating it for every event main emits.
 func releaseIfIdle(gs *gstate) {
-	if len(gs.stack) == 0 && gs.depth == 0 && gs.goid.Load() != 1 {
+	if len(gs.stack) == 0 && gs.depth == 0 && gs.pins == 0 && gs.cur.als == nil && gs.goid.Load() != 1 {
 		unregister(gs)
 	}
 }

@@ -96,9 +96,3 @@ func (r *Resource) TriggerAsyncID() uint64 { return r.trigger }
 func (r *Resource) String() string {
 	return fmt.Sprintf("%s(%d) trigger %d at %s", r.typ, r.id, r.trigger, r.Site)
 }
-
-// alsFrame is the immutable set of AsyncLocalStorage stores visible in an
-// execution context. Resources capture the frame current at their creation
-// and install it around their callbacks; AsyncLocalStorage reads and
-// replaces it.
-type alsFrame struct{}
