@@ -115,9 +115,11 @@ func kept(x ast.Expr) bool {
 func exitText(sc int) string { return scopeName(sc) + ".Exit()" }
 
 // chanBody rewrites the channel operations of a function body, leaving
-// the function literals inside it to their own call.
-func (w *walker) chanBody(ft *ast.FuncType, body *ast.BlockStmt, lit bool) {
-	if (w.in.plan == nil && !w.timers && !w.scoped && w.handlers == nil) || body == nil {
+// the function literals inside it to their own call, and puts the
+// statements it needs, after prologue, on the line of the body's opening
+// brace.
+func (w *walker) chanBody(ft *ast.FuncType, body *ast.BlockStmt, lit bool, prologue []string) {
+	if (w.in.plan == nil && !w.timers && !w.scoped && w.handlers == nil && prologue == nil) || body == nil {
 		return
 	}
 	fn := &chanFn{name: w.fn[len(w.fn)-1], labels: map[string]*ast.LabeledStmt{}}
@@ -133,11 +135,12 @@ func (w *walker) chanBody(ft *ast.FuncType, body *ast.BlockStmt, lit bool) {
 	w.cStmts(fn, body.List)
 	w.cfn = nil
 	handler := w.handler(ft, body, fn.name)
-	if fn.scopes == 0 && fn.pends == 0 && fn.temps == 0 && handler == "" {
+	if fn.scopes == 0 && fn.pends == 0 && fn.temps == 0 && handler == "" && prologue == nil {
 		return
 	}
 	w.markChanged()
-	var parts []string
+	// A declared callback parameter is wrapped before anything can use it.
+	parts := prologue
 	if handler != "" {
 		// First, so that its Done runs after the scopes' Exits.
 		parts = append(parts, handler)

@@ -121,6 +121,24 @@ func addedStmt(s dst.Stmt) bool {
 		return isNumbered(n, scopeVar) || isNumbered(n, pendVar) || isNumbered(n, tempVar)
 	case *dst.DeferStmt:
 		return addedCall(s.Call, "Exit", scopeVar) || servesHTTPDst(s.Call)
+	case *dst.AssignStmt:
+		// A declared callback's parameter wrapped on entry:
+		// task = _asyncinstrCb0(task, "TYPE", many, &site).
+		if len(s.Lhs) != 1 || len(s.Rhs) != 1 || s.Tok != token.ASSIGN {
+			return false
+		}
+		call, ok := s.Rhs[0].(*dst.CallExpr)
+		if !ok || len(call.Args) != 4 {
+			return false
+		}
+		fun, ok := call.Fun.(*dst.Ident)
+		if !ok {
+			return false
+		}
+		_, isCb := parseCbShape(fun.Name)
+		lhs, ok1 := s.Lhs[0].(*dst.Ident)
+		arg, ok2 := call.Args[0].(*dst.Ident)
+		return isCb && ok1 && ok2 && lhs.Name == arg.Name
 	case *dst.ExprStmt:
 		call, ok := s.X.(*dst.CallExpr)
 		return ok && (addedCall(call, "Exit", scopeVar) || addedCall(call, "Cancel", pendVar))

@@ -175,6 +175,8 @@ func companion(pkgName string, helpers []string, sites []siteEntry, declared map
 		default:
 			if s, ok := parseShape(h); ok {
 				funcs = append(funcs, s.decl())
+			} else if s, ok := parseCbShape(h); ok {
+				funcs = append(funcs, s.decl())
 			}
 			// Anything else that merely looks like a helper (in a comment,
 			// say) needs no declaration.

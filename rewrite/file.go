@@ -59,6 +59,7 @@ type fileResult struct {
 	sites    []Site       // every matched construct, in source order
 	newSites []Site       // the sites this run instrumented, numbered from firstSite
 	changed  map[int]bool // indexes of the declarations to rewrite; nil if none
+	errs     Errors       // problems with the input: bad directives, say
 }
 
 // rewriteFile applies rules to one file: findSites, then render.
@@ -354,10 +355,10 @@ func (w *walker) visit(n ast.Node) bool {
 		w.call(n)
 	case *ast.FuncDecl:
 		w.keepOneLine(n.Body)
-		w.chanBody(n.Type, n.Body, false)
+		w.chanBody(n.Type, n.Body, false, w.callbackPrologue(n))
 	case *ast.FuncLit:
 		w.keepOneLine(n.Body)
-		w.chanBody(n.Type, n.Body, true)
+		w.chanBody(n.Type, n.Body, true, nil)
 	case *ast.ChanType:
 		w.chanType(n)
 	case *ast.UnaryExpr:
@@ -670,6 +671,18 @@ func (w *walker) appendArg(call *dst.CallExpr, arg dst.Expr) {
 	call.Args = append(call.Args, arg)
 }
 
+// wrapArg returns fun(arg, extra...), which takes over arg's place in the
+// layout.
+func (w *walker) wrapArg(arg dst.Expr, fun *dst.Ident, extra ...dst.Expr) dst.Expr {
+	wrapped := &dst.CallExpr{Fun: fun, Args: []dst.Expr{arg}}
+	wrapped.Decs.NodeDecs, arg.Decorations().Before, arg.Decorations().After = *arg.Decorations(), dst.None, dst.None
+	arg.Decorations().Start, arg.Decorations().End = nil, nil
+	for _, e := range extra {
+		w.appendArg(wrapped, e)
+	}
+	return wrapped
+}
+
 // call rewrites the calls that rules match by their resolved function,
 // and reports whether it rewrites call.
 func (w *walker) call(call *ast.CallExpr) bool {
@@ -678,6 +691,9 @@ func (w *walker) call(call *ast.CallExpr) bool {
 			w.record(call.Pos(), r.Name, f.String(), "", alreadyInstrumented)
 		}
 		return false
+	}
+	if w.declaredCall(call) {
+		return true
 	}
 	rule, match := w.matchCall(call)
 	if rule == nil {
@@ -705,13 +721,7 @@ func (w *walker) call(call *ast.CallExpr) bool {
 		if dcall == nil {
 			return true
 		}
-		arg := dcall.Args[0]
-		wrapped := &dst.CallExpr{Fun: helper, Args: []dst.Expr{arg}}
-		// The wrapper takes over the argument's place in the layout.
-		wrapped.Decs.NodeDecs, arg.Decorations().Before, arg.Decorations().After = *arg.Decorations(), dst.None, dst.None
-		arg.Decorations().Start, arg.Decorations().End = nil, nil
-		w.appendArg(wrapped, siteRef(n))
-		dcall.Args[0] = wrapped
+		dcall.Args[0] = w.wrapArg(dcall.Args[0], helper, siteRef(n))
 	case rules.CallThrough:
 		// The site names the function the resource runs, or, for a
 		// timer that runs none, the one that creates it.

@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"fmt"
+	"go/types"
 	"strconv"
 	"strings"
 )
@@ -211,4 +212,109 @@ var builtinHelpers = map[string]struct{ builtin, decl string }{
 	panic(v)
 }
 `},
+}
+
+// A cbShape describes the generic function that wraps a callback of a
+// declared async API (see hooksrt.Callback): Cb<params>[V][R<results>],
+// called as Cb(f, "TYPE", many, &site). It creates f's resource
+// (hooksrt.NewCallback) and returns f wrapped to run in it, of f's own
+// type, named or not; a nil f stays nil and makes no resource:
+//
+//	func _asyncinstrCb1R1[F ~func(A0) R0, A0, R0 any](f F, typ string, many bool, site *hooksrt.Site) F
+type cbShape struct {
+	params, results int
+	variadic        bool
+}
+
+func (s cbShape) name() string {
+	n := fmt.Sprintf("%sCb%d", prefix, s.params)
+	if s.variadic {
+		n += "V"
+	}
+	if s.results > 0 {
+		n += fmt.Sprintf("R%d", s.results)
+	}
+	return n
+}
+
+// parseCbShape is the inverse of cbShape.name.
+func parseCbShape(name string) (cbShape, bool) {
+	rest, ok := strings.CutPrefix(name, prefix+"Cb")
+	if !ok {
+		return cbShape{}, false
+	}
+	var s cbShape
+	i := 0
+	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+		i++
+	}
+	n, err := strconv.Atoi(rest[:i])
+	if err != nil {
+		return cbShape{}, false
+	}
+	s.params, rest = n, rest[i:]
+	if r, ok := strings.CutPrefix(rest, "V"); ok {
+		s.variadic, rest = true, r
+	}
+	if r, ok := strings.CutPrefix(rest, "R"); ok {
+		if s.results, err = strconv.Atoi(r); err != nil {
+			return cbShape{}, false
+		}
+		rest = ""
+	}
+	if rest != "" || s.params > maxParams || s.results > maxResults || (s.variadic && s.params == 0) || s.name() != name {
+		return cbShape{}, false
+	}
+	return s, true
+}
+
+// decl returns the Go declaration of the shape's function.
+func (s cbShape) decl() string {
+	var tparams, fparams, params, args, results []string
+	for i := 0; i < s.params; i++ {
+		a := fmt.Sprintf("A%d", i)
+		tparams = append(tparams, a)
+		if s.variadic && i == s.params-1 {
+			fparams = append(fparams, "..."+a)
+			params = append(params, fmt.Sprintf("a%d ...%s", i, a))
+			args = append(args, fmt.Sprintf("a%d...", i))
+			continue
+		}
+		fparams = append(fparams, a)
+		params = append(params, fmt.Sprintf("a%d %s", i, a))
+		args = append(args, fmt.Sprintf("a%d", i))
+	}
+	for i := 0; i < s.results; i++ {
+		tparams = append(tparams, fmt.Sprintf("R%d", i))
+		results = append(results, fmt.Sprintf("R%d", i))
+	}
+	res := ""
+	switch len(results) {
+	case 0:
+	case 1:
+		res = " " + results[0]
+	default:
+		res = " (" + strings.Join(results, ", ") + ")"
+	}
+	ftype := "func(" + strings.Join(fparams, ", ") + ")" + res
+	tp := "[F ~" + ftype
+	if len(tparams) > 0 {
+		tp += ", " + strings.Join(tparams, ", ") + " any"
+	}
+	tp += "]"
+	ret := ""
+	if s.results > 0 {
+		ret = "return "
+	}
+	return fmt.Sprintf("func %s%s(f F, typ string, many bool, site *hooksrt.Site) F {\n\tif f == nil {\n\t\treturn f\n\t}\n"+
+		"\tc := hooksrt.NewCallback(typ, many, site)\n\tif c == nil {\n\t\treturn f\n\t}\n"+
+		"\treturn func(%s)%s {\n\t\tdefer c.End(c.Begin())\n\t\t%sf(%s)\n\t}\n}\n",
+		s.name(), tp, strings.Join(params, ", "), res, ret, strings.Join(args, ", "))
+}
+
+// cbShapeOf returns the shape of a callback of type sig, and whether the
+// rewriter has one that large.
+func cbShapeOf(sig *types.Signature) (cbShape, bool) {
+	s := cbShape{params: sig.Params().Len(), results: sig.Results().Len(), variadic: sig.Variadic()}
+	return s, s.params <= maxParams && s.results <= maxResults
 }

@@ -14,14 +14,14 @@ import (
 // in the files whose sources are srcs: a go statement, a name that a
 // matched method has, or a matched function's name in a file that imports
 // its package, a handler's http.ResponseWriter, a companion file to
-// renumber, a channel type
+// renumber, a //asyncinstr:callback directive, a channel type
 // (the chan rule tracks only channels whose type the package writes), or,
 // for the timer rule, a receive or a timer's field C. It is
 // conservative (a name in an unrelated call counts) and much cheaper than
 // type-checking, which compile-time mode skips for a package where it
 // reports false.
 func MayRewrite(paths []string, srcs [][]byte, rs []*rules.Rule) bool {
-	goStmt, chans, timers := false, false, false
+	goStmt, chans, timers, directives := false, false, false, false
 	// names maps each function or method name to the import paths one of
 	// which a file must hold for a call of it to be one the rules report:
 	// a package's function is called through an import of it; a method
@@ -42,6 +42,15 @@ func MayRewrite(paths []string, srcs [][]byte, rs []*rules.Rule) bool {
 			// A handler's type names http.ResponseWriter.
 			names["ResponseWriter"] = append(names["ResponseWriter"], "")
 		}
+		for _, c := range r.Declared {
+			f := c.Func
+			if f.Recv == "" {
+				names[f.Name] = append(names[f.Name], strconv.Quote(f.Pkg))
+			} else {
+				names[f.Name] = append(names[f.Name], "")
+			}
+		}
+		directives = directives || r.Callbacks
 	}
 	called := func(src []byte, name string) bool {
 		for _, imp := range names[name] {
@@ -52,7 +61,7 @@ func MayRewrite(paths []string, srcs [][]byte, rs []*rules.Rule) bool {
 		return false
 	}
 	for i, src := range srcs {
-		if isCompanion(filepath.Base(paths[i])) {
+		if isCompanion(filepath.Base(paths[i])) || directives && bytes.Contains(src, []byte(rules.DirectivePrefix)) {
 			return true
 		}
 		var s scanner.Scanner

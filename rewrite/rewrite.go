@@ -278,6 +278,11 @@ func Instrument(cfg Config, patterns ...string) (*Result, error) {
 	}
 	res := &Result{}
 	gs := groups(pkgs, res)
+	if res.Module != nil && res.Module.Dir != "" {
+		if rs, err = WithRulesFiles(rs, res.Module.Dir); err != nil {
+			return nil, err
+		}
+	}
 	want, errs, err := unloadedFiles(cfg, gs)
 	if err != nil {
 		return nil, err

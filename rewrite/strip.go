@@ -253,6 +253,10 @@ func unCall(call *dst.CallExpr) dst.Expr {
 	if !ok || !strings.HasPrefix(id.Name, prefix) {
 		return nil
 	}
+	if _, ok := parseCbShape(id.Name); ok && len(call.Args) == 4 {
+		// A declared callback, wrapped where it is passed.
+		return unwrapArg(call)
+	}
 	name := strings.TrimPrefix(id.Name, prefix)
 	_, f := rules.ByRuntime(name)
 	if base, ok := strings.CutSuffix(name, "In"); f == nil && ok {
@@ -270,9 +274,7 @@ func unCall(call *dst.CallExpr) dst.Expr {
 		if len(call.Args) != 2 {
 			return nil
 		}
-		arg := call.Args[0]
-		*arg.Decorations() = call.Decs.NodeDecs
-		return arg
+		return unwrapArg(call)
 	case rules.CallThrough:
 		removeLastArg(call)
 		call.Fun, call.Args = call.Args[0], call.Args[1:]
@@ -295,4 +297,12 @@ func unCall(call *dst.CallExpr) dst.Expr {
 		return call
 	}
 	return nil
+}
+
+// unwrapArg returns the argument that call wraps, its first, in the
+// call's place in the layout.
+func unwrapArg(call *dst.CallExpr) dst.Expr {
+	arg := call.Args[0]
+	*arg.Decorations() = call.Decs.NodeDecs
+	return arg
 }

@@ -2,12 +2,14 @@ package rewrite
 
 import (
 	"bytes"
+	"fmt"
 	"go/ast"
 	"go/token"
 	"go/types"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -50,6 +52,13 @@ func (u *unit) rewrite(rs []*rules.Rule) ([]Change, []Site, error) {
 		for _, s := range frs[i].newSites {
 			sites = append(sites, siteEntry{File: u.siteName(s.Pos.Filename), Line: s.Pos.Line, Func: s.Func})
 		}
+	}
+	var errs Errors
+	for _, fr := range frs {
+		errs = append(errs, fr.errs...)
+	}
+	if errs = uniqueErrors(append(errs, u.checkDeclared(rs)...)); len(errs) > 0 {
+		return nil, nil, errs
 	}
 	var eg errgroup.Group
 	eg.SetLimit(runtime.GOMAXPROCS(0))
@@ -190,4 +199,59 @@ func declaredRuntimeNames(scope *types.Scope) map[string]bool {
 		}
 	}
 	return names
+}
+
+// checkDeclared reports the async APIs of the rules file that name a
+// package this one imports but nothing in it: a misspelt function, a
+// method of the wrong receiver.
+func (u *unit) checkDeclared(rs []*rules.Rule) Errors {
+	imported := map[string]*types.Package{}
+	for _, f := range u.files {
+		if f.pkg != nil {
+			for _, p := range f.pkg.Imports() {
+				imported[p.Path()] = p
+			}
+		}
+	}
+	var errs Errors
+	for _, r := range rs {
+		for _, c := range r.Declared {
+			p := imported[c.Func.Pkg]
+			if p == nil || declares(p, c.Func) {
+				continue
+			}
+			errs = append(errs, &Error{Pos: c.Pos.String(), Msg: fmt.Sprintf("%s: package %s has no such function or method", c.Func, p.Path())})
+		}
+	}
+	return errs
+}
+
+// declares reports whether p declares the function or method f.
+func declares(p *types.Package, f rules.Func) bool {
+	if f.Recv == "" {
+		_, ok := p.Scope().Lookup(f.Name).(*types.Func)
+		return ok
+	}
+	name, ptr := strings.CutPrefix(f.Recv, "*")
+	tn, ok := p.Scope().Lookup(name).(*types.TypeName)
+	if !ok {
+		return false
+	}
+	obj, _, _ := types.LookupFieldOrMethod(tn.Type(), ptr, p, f.Name)
+	_, ok = obj.(*types.Func)
+	return ok
+}
+
+// uniqueErrors drops repeated errors: a bad line of the rules file is
+// found at every call of its function.
+func uniqueErrors(errs Errors) Errors {
+	seen := map[string]bool{}
+	var out Errors
+	for _, e := range errs {
+		if k := e.Error(); !seen[k] {
+			seen[k] = true
+			out = append(out, e)
+		}
+	}
+	return out
 }

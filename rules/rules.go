@@ -32,6 +32,13 @@ type Rule struct {
 	// func(http.ResponseWriter, *http.Request) open the scope of the
 	// request it serves, when net/http calls it.
 	Handlers bool
+	// Callbacks makes the rule wrap the callbacks of declared async APIs
+	// (see Callback): the functions whose declaration carries the
+	// directive, and the calls of the functions in Declared.
+	Callbacks bool
+	// Declared are the async APIs of the rules file; WithDeclared sets
+	// them.
+	Declared []Callback
 	Funcs    []Func
 }
 
@@ -177,6 +184,26 @@ var All = []*Rule{
 		Handlers: true,
 		Funcs:    httpFuncs(),
 	},
+	{
+		Name:      "callback",
+		Doc:       "a callback passed to an async API declared by a //asyncinstr:callback directive or in asyncinstr.rules becomes a resource of the declared type: init at the call, before and after around each run, destroy after its run (runs=many: when collected)",
+		Callbacks: true,
+	},
+}
+
+// WithDeclared returns rs with the callback rule, if rs has it, replaced by
+// a copy whose Declared is decls. The table itself never changes.
+func WithDeclared(rs []*Rule, decls []Callback) []*Rule {
+	out := make([]*Rule, len(rs))
+	for i, r := range rs {
+		if r.Callbacks {
+			c := *r
+			c.Declared = decls
+			r = &c
+		}
+		out[i] = r
+	}
+	return out
 }
 
 // Select returns the rules named in list, a comma-separated list of rule

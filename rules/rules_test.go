@@ -14,8 +14,8 @@ func TestSelect(t *testing.T) {
 		want string
 		err  string
 	}{
-		{"", "go,chan,waitgroup,errgroup,afterfunc,timer,contextafterfunc,net,http", ""},
-		{"all", "go,chan,waitgroup,errgroup,afterfunc,timer,contextafterfunc,net,http", ""},
+		{"", "go,chan,waitgroup,errgroup,afterfunc,timer,contextafterfunc,net,http,callback", ""},
+		{"all", "go,chan,waitgroup,errgroup,afterfunc,timer,contextafterfunc,net,http,callback", ""},
 		{"afterfunc,go", "go,afterfunc", ""}, // table order, not list order
 		{" go , waitgroup", "go,waitgroup", ""},
 		{"go,nope", "", `unknown rule "nope"`},
@@ -49,8 +49,8 @@ func TestTable(t *testing.T) {
 			t.Errorf("rule %q: duplicate, unnamed or undocumented", r.Name)
 		}
 		names[r.Name] = true
-		if !r.GoStmt && !r.Chans && !r.TimerChans && len(r.Funcs) == 0 || r.GoStmt && (r.Chans || len(r.Funcs) > 0) {
-			t.Errorf("rule %q must match go statements, channels, or functions (and timers' channels)", r.Name)
+		if !r.GoStmt && !r.Chans && !r.TimerChans && !r.Callbacks && len(r.Funcs) == 0 || r.GoStmt && (r.Chans || len(r.Funcs) > 0) {
+			t.Errorf("rule %q must match go statements, channels, declared callbacks, or functions (and timers' channels)", r.Name)
 		}
 		for _, f := range r.Funcs {
 			exported := runtimeFuncs(t, f.Package())
@@ -115,6 +115,25 @@ func TestFuncString(t *testing.T) {
 	} {
 		if got := tc.f.String(); got != tc.want {
 			t.Errorf("%+v.String() = %q, want %q", tc.f, got, tc.want)
+		}
+	}
+}
+
+// WithDeclared gives the callback rule the declarations of a rules file
+// without changing the table.
+func TestWithDeclared(t *testing.T) {
+	decls := []Callback{{Func: Func{Pkg: "p", Name: "Submit"}, Arg: "f", Type: "T"}}
+	rs := WithDeclared(All, decls)
+	cb := Lookup("callback")
+	if len(cb.Declared) != 0 {
+		t.Error("WithDeclared changed the table")
+	}
+	for i, r := range rs {
+		switch {
+		case r.Callbacks && (r == cb || len(r.Declared) != 1 || r.Name != "callback"):
+			t.Errorf("callback rule not replaced: %+v", r)
+		case !r.Callbacks && r != All[i]:
+			t.Errorf("rule %s replaced", r.Name)
 		}
 	}
 }

@@ -88,6 +88,39 @@ become
 
 and the rest of the loop's iteration runs in the listener's scope.
 
+# Async APIs of your own
+
+A library that keeps callbacks and runs them later (a worker pool's
+Submit, an event emitter's On) is declared with a directive in the doc
+comment of the function that takes the callback:
+
+	//asyncinstr:callback arg=task type=POOLTASK
+	func (p *Pool) Submit(task func()) error {
+
+which becomes
+
+	func (p *Pool) Submit(task func()) error { task = _asyncinstrCb0(task, "POOLTASK", false, &_asyncinstrSites[5]);
+
+so that every call, from any package, passes a callback that runs in a
+POOLTASK resource created at the call: triggered by the caller, with the
+caller's AsyncLocalStorage stores. arg names the parameter (or gives its
+index from 0), type the resource type (default CALLBACK), and runs=many
+declares a callback that runs any number of times: each run is a
+before/after pair and destroy comes when it is garbage collected, where
+runs=once (the default) destroys it after its run. For code that cannot be
+annotated, such as a third-party module, the file asyncinstr.rules at the
+root of the main module declares the same with one line per function, and
+the calls in rewritten code wrap their argument:
+
+	# asyncinstr.rules
+	callback (*github.com/panjf2000/ants/v2.Pool).Submit arg=task type=POOLTASK
+	callback github.com/panjf2000/ants/v2.Submit arg=task type=POOLTASK
+
+A bad directive or line (an unknown option, a parameter that is not a
+function, a function its package does not have) is an error at its
+file:line:col, in both modes. Compile-time mode reads asyncinstr.rules from
+the main modules, and an edit to it rebuilds.
+
 Statements that a scope needs share the lines of the code around them, so
 those lines are not gofmt-formatted. -explain lists the channels left
 untracked and why. The _asyncinstr names are

@@ -40,6 +40,13 @@ library as it is compiled and leaves the sources alone. -toolexec=asyncinstr
 works given to the go command directly too; $ASYNCINSTR_RULES selects the
 rules there.
 
+Async APIs of your own (a pool's Submit, an event's On): the directive
+	//asyncinstr:callback arg=NAME [type=TYPE] [runs=once|many]
+in the doc comment of the function that takes the callback, or, for code
+you cannot annotate, a line of asyncinstr.rules at the module root:
+	callback (*example.com/pool.Pool).Submit arg=task type=POOLTASK
+makes each callback passed there a resource (the callback rule).
+
 Flags:
 `
 
@@ -133,7 +140,11 @@ func report(w io.Writer, err error) {
 	var es rewrite.Errors
 	if errors.As(err, &es) {
 		for _, e := range es {
-			fmt.Fprintln(w, relPos(e.Error()))
+			if e.Pos == "" {
+				fmt.Fprintln(w, e.Msg)
+				continue
+			}
+			fmt.Fprintf(w, "%s: %s\n", relPos(e.Pos), e.Msg)
 		}
 		return
 	}
@@ -214,11 +225,19 @@ func rel(path string) string {
 	return path
 }
 
-// relPos shortens the file name at the start of a "file:line:col: msg" line.
-func relPos(s string) string {
-	i := strings.Index(s, ".go:")
-	if i < 0 || !filepath.IsAbs(s[:i]) {
-		return s
+// relPos shortens the file name of a "file:line:col" or "file:line"
+// position.
+func relPos(pos string) string {
+	file, suffix := pos, ""
+	for range 2 {
+		i := strings.LastIndexByte(file, ':')
+		if i < 0 || strings.Trim(file[i+1:], "0123456789") != "" {
+			break
+		}
+		file, suffix = file[:i], file[i:]+suffix
 	}
-	return rel(s[:i+3]) + s[i+3:]
+	if !filepath.IsAbs(file) {
+		return pos
+	}
+	return rel(file) + suffix
 }

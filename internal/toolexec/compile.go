@@ -217,6 +217,10 @@ func (c *compileCmd) instrument() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	g, _ := parentGo() // without it, sites are named by import path, and no rules file is read
+	if rs, err = rewrite.WithRulesFiles(rs, g.mainModules()...); err != nil {
+		return nil, err
+	}
 	cfg, err := readImportcfg(c.importcfgPath())
 	if err != nil {
 		return nil, err
@@ -245,7 +249,6 @@ func (c *compileCmd) instrument() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, _ := parentGo() // without it, sites are named by import path
 	p.SiteName = siteNamer(c.importPath(), g.mainModules())
 	res, err := rewrite.RewritePackage(p, rs)
 	if err != nil {

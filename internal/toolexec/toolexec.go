@@ -39,6 +39,7 @@ import (
 	"sync"
 
 	"github.com/asyncinstr/asyncinstr/internal/runtimesrc"
+	"github.com/asyncinstr/asyncinstr/rules"
 )
 
 // Environment variables that asyncinstr reads in compile-time mode.
@@ -174,6 +175,15 @@ var fingerprint = sync.OnceValues(func() (string, error) {
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "asyncinstr %s\nruntime %s\nrules %s\n", exeHash, rt, os.Getenv(RulesEnv))
+	// The rules files of the main modules change what compiles produce,
+	// so they are part of the fingerprint: an edit rebuilds.
+	if g, err := parentGo(); err == nil {
+		for _, root := range g.mainModules() {
+			if src, err := os.ReadFile(filepath.Join(root, rules.FileName)); err == nil {
+				fmt.Fprintf(h, "%s %x\n", root, sha256.Sum256(src))
+			}
+		}
+	}
 	return hex.EncodeToString(h.Sum(nil))[:32], nil
 })
 
