@@ -36,6 +36,15 @@ submitter 1: 4 jobs, each handled under the CHANSEND of its own send
 submitter 2: 4 jobs, each handled under the CHANSEND of its own send
 12 results, each taken by main under the CHANSEND sent from its job's scope
 `},
+		{"requestid", `req-00: goroutine, handler, handoff receiver, pool task, timer
+req-01: goroutine, handler, handoff receiver, pool task, timer
+req-02: goroutine, handler, handoff receiver, pool task, timer
+req-03: goroutine, handler, handoff receiver, pool task, timer
+req-04: goroutine, handler, handoff receiver, pool task, timer
+req-05: goroutine, handler, handoff receiver, pool task, timer
+req-06: goroutine, handler, handoff receiver, pool task, timer
+req-07: goroutine, handler, handoff receiver, pool task, timer
+`},
 		{"triggerid", `GOROUTINE(2): trigger: 1 execution: 1
 CHANSEND(3): trigger: 1 execution: 1
 GOROUTINE(4): trigger: 3 execution: 3
@@ -189,4 +198,34 @@ func write(t *testing.T, path string, data []byte) {
 	if err := os.WriteFile(path, data, 0o666); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestRequestidRace runs requestid with 32 concurrent requests under the
+// race detector, in both modes: every line that every request causes must
+// carry that request's id, and no other.
+func TestRequestidRace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	var want strings.Builder
+	for i := range 32 {
+		fmt.Fprintf(&want, "req-%02d: goroutine, handler, handoff receiver, pool task, timer\n", i)
+	}
+	args := []string{"-requests", "32"}
+	t.Run("source", func(t *testing.T) {
+		t.Parallel()
+		if got := instrumentAndRun(t, "requestid", []string{"-race"}, args); got != want.String() {
+			t.Errorf("source mode printed:\n%s", got)
+		}
+	})
+	t.Run("toolexec", func(t *testing.T) {
+		cmd := exec.Command(asyncinstr(t), append([]string{"go", "run", "-race", "./requestid"}, args...)...)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("asyncinstr go run: %v\n%s%s", err, out, stderr(err))
+		}
+		if string(out) != want.String() {
+			t.Errorf("compile-time mode printed:\n%s", out)
+		}
+	})
 }
