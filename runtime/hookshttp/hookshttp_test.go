@@ -255,3 +255,43 @@ func TestConcurrentRequests(t *testing.T) {
 	}
 	incomingBelow(t, c, listener[0])
 }
+
+// storeHandler reports the AsyncLocalStorage store its request sees.
+type storeHandler struct {
+	als  *hooksrt.AsyncLocalStorage[string]
+	seen chan<- string
+}
+
+func (h storeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer hookshttp.ServeHTTP(r, site).Done()
+	v, ok := h.als.GetStore()
+	if !ok {
+		v = "-"
+	}
+	h.seen <- v
+}
+
+// A handler sees the AsyncLocalStorage stores that were current when its
+// server's listener was created (SEMANTICS.md section 5), not those of
+// the goroutine that later started Serve, nor the client's.
+func TestHandlerSeesListenStores(t *testing.T) {
+	als := hooksrt.NewAsyncLocalStorage[string]()
+	var l net.Listener
+	var err error
+	als.Run("listen", func() { l, err = hooksnet.Listen(net.Listen, "tcp", "127.0.0.1:0", site) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	seenc := make(chan string, 1)
+	srv := &http.Server{Handler: storeHandler{als, seenc}}
+	served := make(chan error, 1)
+	als.Run("serve", func() {
+		go func() { served <- hookshttp.ServerServe(srv, l, site) }()
+	})
+	als.Run("client", func() { get(t, "http://"+l.Addr().String()+"/") })
+	if got := <-seenc; got != "listen" {
+		t.Errorf("the handler sees %q, want the store at Listen", got)
+	}
+	srv.Close()
+	<-served
+}

@@ -425,3 +425,35 @@ func TestProviders(t *testing.T) {
 		}
 	}
 }
+
+// The handling of an accepted conn runs in the listener's scope, so it sees
+// the AsyncLocalStorage stores current when the listener was created, not
+// those of the goroutine that accepts (SEMANTICS.md section 5).
+func TestAcceptSeesListenStores(t *testing.T) {
+	als := hooksrt.NewAsyncLocalStorage[string]()
+	var l net.Listener
+	var err error
+	als.Run("listen", func() { l, err = hooksnet.Listen(net.Listen, "tcp", "127.0.0.1:0", listenSite) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := make(chan string, 1)
+	var done <-chan struct{}
+	als.Run("accepter", func() {
+		done = acceptLoop(l, func(c net.Conn) {
+			v, _ := als.GetStore()
+			seen <- v
+			hooksnet.Close(c)
+		})
+	})
+	c, err := hooksnet.Dial(net.Dial, "tcp", l.Addr().String(), dialSite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := <-seen; got != "listen" {
+		t.Errorf("the accepted conn's handling sees %q, want the store at Listen", got)
+	}
+	hooksnet.Close(c)
+	hooksnet.Close(l)
+	<-done
+}
