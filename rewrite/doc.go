@@ -51,6 +51,17 @@
 // defer _asyncinstrServeHTTP(r, &site).Done() (chanrw.go's handler), which
 // opens the request's scope when net/http called it.
 //
+// Async APIs that the program declares (callback.go) wrap their callback
+// with a generic function of the companion per callback shape, which
+// keeps its type: at the declaration for a //asyncinstr:callback
+// directive, as the first statement of the body, and at each call in
+// rewritten code for a function that asyncinstr.rules at the main
+// module's root names (WithRulesFiles reads it):
+//
+//	//asyncinstr:callback arg=task type=POOLTASK
+//	func (p *Pool) Submit(task func()) {   =>  ... { task = _asyncinstrCb0(task, "POOLTASK", false, &_asyncinstrSites[0]);
+//	p.Submit(task)                         =>  p.Submit(_asyncinstrCb0(task, "POOLTASK", false, &_asyncinstrSites[1]))
+//
 // Instrument and Strip serve source mode. Compile-time mode
 // (internal/toolexec) rewrites one compiler invocation at a time:
 // CheckPackage type-checks the files it names against export data, and

@@ -6,8 +6,13 @@
 // table; asyncinstr -rules selects from it, and -strip undoes each form
 // from the same table.
 //
-// This version's rules cover SEMANTICS.md section 4 for go statements,
-// sync.WaitGroup.Go, errgroup's Go and TryGo, time.AfterFunc with
-// (*time.Timer).Stop and Reset, and context.AfterFunc. The runtime entry
-// points each rule targets are documented in package hooksrt.
+// The rules cover SEMANTICS.md section 4: go statements, channel
+// handoffs, sync.WaitGroup.Go, errgroup's Go and TryGo, time.AfterFunc
+// with (*time.Timer).Stop and Reset, timer and ticker channels,
+// context.AfterFunc, package net and net/http. The callback rule adds the
+// async APIs that a program declares itself (Callback): a
+// //asyncinstr:callback directive on a declaration, or a line of the
+// rules file asyncinstr.rules (ParseFile), which WithDeclared gives the
+// rule. The runtime entry points each rule targets are documented in
+// package hooksrt.
 package rules

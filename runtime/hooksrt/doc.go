@@ -52,7 +52,8 @@ has run.
 
 Tracking contexts costs a little on every instrumented site. So it is off
 until a program first uses the API: enables a hook that has a callback,
-reads its context, or creates an AsyncResource. From then on it stays on.
+reads its context, creates an AsyncResource, or sets an AsyncLocalStorage
+store. From then on it stays on.
 Goroutines started before that run in the unknown context, as promises
 created before the first hook do in Node. Call Track from an init function
 to have every goroutine tracked from the start. With tracking off, an
@@ -139,6 +140,42 @@ runs a function in the resource's context. Bind returns a function that
 does so on every call. EmitDestroy ends the resource, and the package-level
 Bind binds a function to the current context.
 
+# AsyncLocalStorage
+
+An AsyncLocalStorage[T] keeps one store per execution context, and the
+store follows what the context causes: a resource captures the stores
+current where it is created, and its before installs them. A goroutine sees
+its spawner's stores as they were at the go statement, a timer callback the
+stores at AfterFunc, a handoff's receiver the sender's at the send, an HTTP
+handler those current when its server's listener was created, and an
+AsyncResource those at NewAsyncResource. Run sets a store for one function
+and what it causes and restores the previous one on every path, panics
+included; Exit runs a function with none; EnterWith sets one for the rest
+of the current scope; WithScope returns the restore function of a
+Run-like scope, for defer; Disable hides the instance's stores everywhere
+until the next Run. Snapshot captures every store (and the execution
+context) for a function to run in later. Instances are independent, each
+goroutine sees its own context's store, and GetStore allocates nothing.
+Using an AsyncLocalStorage switches tracking on.
+
+Code that asyncinstr cannot see (a dependency's worker goroutine, a
+callback a library keeps) loses the context. A context.Context can carry
+it there: WithContext captures the current context in a ctx, and
+RunContext runs a function in it at the other end. ExecutionAsyncIDContext,
+TriggerAsyncIDContext and GetStoreContext read the goroutine's own context
+where it is known and the ctx's where it is unknown (id 0 and no store).
+Package hooksslog adds the ids and chosen stores to log/slog records the
+same way.
+
+# Callbacks of declared async APIs
+
+A function declared an async API (a //asyncinstr:callback directive, or a
+line of asyncinstr.rules) passes each callback it is given through a
+Callback: a resource of the declared type created at the call, with a
+before/after pair around each run of the callback and destroy after its
+run, or, for one declared runs=many (or one that never runs), when it is
+garbage collected.
+
 # Channels and timers
 
 A value sent on a channel that asyncinstr tracks carries a *Handoff, the
@@ -173,7 +210,8 @@ programs (which have AsyncResource).
 
 Go, GoFunc, GoFuncErr, TryGo, AfterFunc, StopTimer, ResetTimer,
 ContextAfterFunc, Send, NewTimer, After, NewTicker, Tick, StopTicker,
-TimeRecv and the Task, Handoff, Scope and TimeChan types are called by
+TimeRecv, NewCallback and the Task, Handoff, Scope, TimeChan and Callback
+types are called by
 code that asyncinstr rewrote. Their doc comments give the shapes the
 rewriter emits, written with the hooksrt names; the rewritten files call
 them through _asyncinstr names that a generated companion file of their
