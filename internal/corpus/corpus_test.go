@@ -32,6 +32,10 @@ type module struct {
 	name          string   // short name, for -corpus
 	flags         []string // extra go test flags
 	raceFlags     []string // extra go test flags under -race only
+	// rules, if not empty, is written to the module's asyncinstr.rules:
+	// its async APIs are declared, so that the instrumented run wraps
+	// every callback passed to them (plain go test ignores the file).
+	rules string
 }
 
 // modules is group A of ../shared/corpus.md (relative to the repository
@@ -40,7 +44,7 @@ type module struct {
 // the baselines come from. Keep the two in step.
 var modules = []module{
 	{path: "golang.org/x/sync", version: "v0.24.0", name: "sync"},
-	{path: "github.com/panjf2000/ants/v2", version: "v2.12.1", name: "ants"},
+	{path: "github.com/panjf2000/ants/v2", version: "v2.12.1", name: "ants", rules: antsRules},
 	{path: "github.com/hashicorp/yamux", version: "v0.1.2", name: "yamux",
 		flags: []string{"-skip", "TestManyStreams$|TestSendData_VeryLarge|TestHalfCloseSessionShutdown"}},
 	{path: "github.com/gorilla/websocket", version: "v1.5.3", name: "websocket"},
@@ -51,6 +55,14 @@ var modules = []module{
 	{path: "github.com/hashicorp/memberlist", version: "v0.7.0", name: "memberlist",
 		raceFlags: []string{"-skip", "TestMemberlist_Join_Cancel$"}},
 }
+
+// antsRules declares ants's Submit functions async APIs, so that its own
+// tests submit every task through a POOLTASK resource.
+const antsRules = `# ants's pools run the tasks submitted to them on their own workers.
+callback (*github.com/panjf2000/ants/v2.Pool).Submit arg=task type=POOLTASK
+callback (*github.com/panjf2000/ants/v2.MultiPool).Submit arg=task type=POOLTASK
+callback github.com/panjf2000/ants/v2.Submit arg=task type=POOLTASK
+`
 
 // reruns is how many more times a test that passed plainly but not
 // instrumented is run on its own, each way, before it counts as a failure.
@@ -437,7 +449,13 @@ func status(r *result, k key) string {
 // testModule runs m's tests plainly and instrumented and compares them. It
 // returns the module's summary line.
 func testModule(t *testing.T, bin string, m module) string {
-	return compareModule(t, bin, m, copyModule(t, m))
+	dir := copyModule(t, m)
+	if m.rules != "" {
+		if err := os.WriteFile(filepath.Join(dir, "asyncinstr.rules"), []byte(m.rules), 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return compareModule(t, bin, m, dir)
 }
 
 // compareModule runs the tests of m, copied into dir, plainly and

@@ -33,5 +33,8 @@
 // websocket, gocron, clockwork, fasthttp, memberlist) or "all";
 // -corpus.race adds -race to both runs of every module (and the module's
 // race-only skips). The modules come from the Go module proxy, through
-// "go mod download"; -short skips the test.
+// "go mod download"; -short skips the test. A module may come with an
+// asyncinstr.rules that declares its async APIs (ants: its Submit
+// functions), written into the copy so that the instrumented run wraps
+// every callback passed to them.
 package corpus
