@@ -5,6 +5,7 @@ package hooksrt_test
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -94,9 +95,9 @@ func TestCallbackOnce(t *testing.T) {
 func TestCallbackManyAndMisuse(t *testing.T) {
 	c := hookstest.NewCollector(hookstest.Options{Types: []string{"EVENT", "ONCE"}}).Enable()
 	defer c.Disable()
-	var id uint64
+	var runID atomic.Uint64
 	func() {
-		h := cbWrap(func() { id = hooksrt.ExecutionAsyncID() }, hooksrt.NewCallback("EVENT", true, cbSite))
+		h := cbWrap(func() { runID.Store(hooksrt.ExecutionAsyncID()) }, hooksrt.NewCallback("EVENT", true, cbSite))
 		var wg sync.WaitGroup
 		for range 4 {
 			wg.Go(h)
@@ -107,7 +108,7 @@ func TestCallbackManyAndMisuse(t *testing.T) {
 	if !c.Settle(10*time.Second, "EVENT") {
 		t.Fatalf("the collected callback was not destroyed:\n%s", c)
 	}
-	a, _ := c.Activity(id)
+	a, _ := c.Activity(runID.Load())
 	hookstest.CheckInvocations(t, a, hookstest.Counts{"init": 1, "before": 4, "after": 4, "destroy": 1}, "after 4 runs and GC")
 
 	var ids []uint64

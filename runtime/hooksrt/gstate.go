@@ -46,6 +46,10 @@ type gstate struct {
 	// this goroutine; they take effect when the outermost dispatch returns.
 	pending []pendingOp
 	live    bool // whether it is in the table
+	// owned marks the state embedded in a Task (see Task.begin): it is
+	// used once, by the task's goroutine, and never returns to gsPool, so
+	// its goid never changes once published.
+	owned bool
 }
 
 // base returns the context of a goroutine that is in no scope: the root for
@@ -106,6 +110,11 @@ func lookup(id uint64) *gstate {
 // register publishes gs as the state of the calling goroutine, id.
 func register(id uint64, gs *gstate) {
 	gs.goid.Store(id)
+	publish(id, gs)
+}
+
+// publish puts gs, whose goid is id already, in the table.
+func publish(id uint64, gs *gstate) {
 	gs.live = true
 	if slot(id).CompareAndSwap(nil, gs) {
 		return
@@ -131,6 +140,9 @@ func unregister(gs *gstate) {
 		}
 		overflowMu.Unlock()
 	}
+	if gs.owned {
+		return // its task, and it, become garbage together
+	}
 	gs.goid.Store(0)
 	gs.cur = frame{} // pop cleared the saved frames; keep nothing alive
 	gs.pending = nil
@@ -152,10 +164,11 @@ func acquire() *gstate {
 
 // releaseIfIdle removes gs once its goroutine is in no scope, no dispatch
 // and no AsyncLocalStorage Run, and has no store of its own (EnterWith
-// outside any scope). The main goroutine keeps its state: it is one entry,
+// outside any scope). A task's own state (owned) is in its task's scope
+// until the task's End removes it. The main goroutine keeps its state: it is one entry,
 // and it spares the churn of re-creating it for every event main emits.
 func releaseIfIdle(gs *gstate) {
-	if len(gs.stack) == 0 && gs.depth == 0 && gs.pins == 0 && gs.cur.als == nil && gs.goid.Load() != 1 {
+	if len(gs.stack) == 0 && gs.depth == 0 && gs.pins == 0 && gs.cur.als == nil && !gs.owned && gs.goid.Load() != 1 {
 		unregister(gs)
 	}
 }

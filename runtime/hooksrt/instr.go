@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 	"weak"
 
 	"github.com/asyncinstr/asyncinstr/runtime/hooksrt/internal/goid"
@@ -43,6 +44,11 @@ type Task struct {
 	typ         string
 	site        *Site
 	res         *core // the resource object's core, once it exists
+	// gs is the state of the goroutine that runs the task, when that
+	// goroutine has none of its own: a new goroutine (the usual case)
+	// takes it rather than one from gsPool, so entering and leaving the
+	// task's scope costs one table update each way and no shared pool.
+	gs gstate
 }
 
 func newTask(typ string, site *Site) *Task {
@@ -114,12 +120,27 @@ func (t *Task) Begin() {
 func (t *Task) begin() {
 	id := goid.Get()
 	gs := lookup(id)
-	if gs == nil {
+	switch {
+	case gs != nil:
+		// Inside another scope on this goroutine.
+		gs.push(t.frame())
+	case !t.gs.owned && id != 1:
+		// A goroutine in no scope, the task's own as a rule: its state
+		// is t.gs, in t's frame from the start; End unregisters it,
+		// which restores the goroutine's base context (unknown). Its
+		// goid is written before the table publishes it, and never
+		// again.
+		gs = &t.gs
+		gs.owned = true
+		*(*uint64)(unsafe.Pointer(&gs.goid)) = id
+		gs.cur = t.frame()
+		publish(id, gs)
+	default:
 		gs = gsPool.Get().(*gstate)
 		gs.cur = base(id)
 		register(id, gs)
+		gs.push(t.frame())
 	}
-	gs.push(t.frame())
 	emitBefore(gs, t.id)
 }
 
@@ -134,7 +155,21 @@ func (t *Task) End() {
 	}
 }
 
-func (t *Task) end() { endScope(nil, t.id, true) }
+func (t *Task) end() {
+	gs := &t.gs
+	if !gs.live || len(gs.stack) != 0 || gs.goid.Load() != goid.Get() {
+		endScope(nil, t.id, true)
+		return
+	}
+	// t's goroutine state, at its base: after, destroy, and the state
+	// leaves the table.
+	emitAfter(gs, t.id)
+	if gs.cur.id != t.id && checking() {
+		fatalCorrupted(gs.cur.id, t.id)
+	}
+	emitDestroy(gs, t.id)
+	unregister(gs)
+}
 
 // AsyncID returns t's async id, or 0 for a nil Task (tracking off).
 func (t *Task) AsyncID() uint64 {
