@@ -176,6 +176,10 @@ func (w *walker) declaredCall(call *ast.CallExpr) bool {
 		}
 		arg := call.Args[i]
 		desc := w.describeFunc(arg)
+		if tv, ok := w.in.info.Types[arg]; ok && tv.IsNil() {
+			w.record(call.Pos(), r.Name, what, desc, "nil callback: nothing to run")
+			return false
+		}
 		if isCbCall(ast.Unparen(arg)) {
 			w.record(call.Pos(), r.Name, what, desc, alreadyInstrumented)
 			return false
