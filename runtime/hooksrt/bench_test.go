@@ -491,6 +491,28 @@ func BenchmarkExecutionAsyncID(b *testing.B) {
 	})
 }
 
+// BenchmarkGoroutineResource measures the runtime's part of a go
+// statement without the goroutine: Go, then Begin and End on the calling
+// goroutine (which has no state of its own, as a new goroutine has none),
+// with tracking on and no hook. Its key is op=, not mode=: there is no
+// plain counterpart. A CPU profile of it shows where a tracked
+// goroutine's cost goes (BENCHMARKS.md).
+func BenchmarkGoroutineResource(b *testing.B) {
+	b.Run("op=Go+Begin+End", func(b *testing.B) {
+		setMode(b, modeTracking)
+		done := make(chan struct{})
+		go func() { // a goroutine in no scope, as a new one is
+			defer close(done)
+			for b.Loop() {
+				t := hooksrt.Go(&siteGo)
+				t.Begin()
+				t.End()
+			}
+		}()
+		<-done
+	})
+}
+
 // BenchmarkAsyncLocalStorage measures the AsyncLocalStorage operations
 // against absolute goals (their key is op=, not mode=):
 //
