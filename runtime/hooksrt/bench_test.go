@@ -652,6 +652,10 @@ func TestDisabledPathAllocs(t *testing.T) {
 			h.End()
 		}},
 		{"Send+Cancel", func() { hooksrt.Send(&siteSend).Cancel() }},
+		{"NewCallback+Begin+End", func() {
+			c := hooksrt.NewCallback("POOLTASK", false, &siteGo)
+			c.End(c.Begin())
+		}},
 		{"Scope", func() {
 			var sc hooksrt.Scope
 			sc.Enter(hooksrt.Send(&siteSend))
