@@ -511,9 +511,13 @@ func TestRule42ResourceCapturesStore(t *testing.T) {
 	}
 }
 
-// Rule 42 (test/parallel/test-async-local-storage-snapshot.js): a snapshot
-// taken in Run(123) runs its function with 123 even inside Run(321), and
-// the snapshot is an AsyncResource of type bound-anonymous-fn, as in Node.
+// Rule 42 (test/parallel/test-async-local-storage-snapshot.js,
+// test/parallel/test-async-local-storage-bind.js): a snapshot taken in
+// Run(123) runs its function with 123 even inside Run(321), and the
+// snapshot is an AsyncResource of type bound-anonymous-fn, as in Node.
+// Binding something that is not a function, which Node rejects with
+// ERR_INVALID_ARG_TYPE, cannot compile in Go; binding a nil function
+// panics.
 func TestRule42Snapshot(t *testing.T) {
 	c := hookstest.NewCollector(hookstest.Options{Types: []string{"bound-anonymous-fn"}}).Enable()
 	defer c.Disable()
@@ -524,6 +528,9 @@ func TestRule42Snapshot(t *testing.T) {
 	als.Run(321, func() { snap(func() { got = alsStore(als) }) })
 	if got != "123" {
 		t.Errorf("snapshot's function saw %s, want 123", got)
+	}
+	if _, panicked := crPanics(func() { hooksrt.Bind(nil) }); !panicked {
+		t.Error("Bind(nil) did not panic")
 	}
 	if as := c.Activities(); len(as) != 1 || len(as[0].Before) != 1 || len(as[0].After) != 1 {
 		t.Errorf("snapshot resources: %v", c)
