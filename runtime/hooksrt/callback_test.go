@@ -155,3 +155,32 @@ func TestCallbackNeverRunAndPanic(t *testing.T) {
 	hookstest.CheckInvocations(t, a, hookstest.Counts{"init": 1, "before": 1, "after": 1, "destroy": 1}, "after a panic")
 	c.Check(t)
 }
+
+// Destroy runs after the resource's after, outside its scope: inside the
+// destroy callback of a goroutine's resource, the goroutine is back in its
+// base context (unknown, 0), as it is after a callback scope's end.
+func TestDestroyRunsOutsideScope(t *testing.T) {
+	var mu sync.Mutex
+	inDestroy := map[uint64]uint64{}
+	h := hooksrt.CreateHook(hooksrt.Callbacks{Destroy: func(id uint64) {
+		mu.Lock()
+		inDestroy[id] = hooksrt.ExecutionAsyncID()
+		mu.Unlock()
+	}}).Enable()
+	defer h.Disable()
+	ids := make(chan uint64, 1)
+	done := make(chan struct{})
+	go func(t *hooksrt.Task) {
+		defer close(done)
+		t.Begin()
+		defer t.End()
+		ids <- hooksrt.ExecutionAsyncID()
+	}(hooksrt.Go(cbSite))
+	id := <-ids
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if got, ok := inDestroy[id]; !ok || got != 0 {
+		t.Errorf("destroy of %d: delivered %v, in context %d; want 0", id, ok, got)
+	}
+}

@@ -167,6 +167,7 @@ func (t *Task) end() {
 	if gs.cur.id != t.id && checking() {
 		fatalCorrupted(gs.cur.id, t.id)
 	}
+	gs.cur = unknownFrame // after restores the goroutine's base context
 	emitDestroy(gs, t.id)
 	unregister(gs)
 }
