@@ -39,6 +39,19 @@ func alsGo(f func()) {
 	<-done
 }
 
+// alsLater starts a goroutine as a rewritten go statement does; once
+// release is closed, it sends the store it sees on the returned channel.
+func alsLater(als *hooksrt.AsyncLocalStorage[string], release <-chan struct{}) <-chan string {
+	seen := make(chan string, 1)
+	go func(t *hooksrt.Task) {
+		t.Begin()
+		defer t.End()
+		<-release
+		seen <- alsStore(als)
+	}(hooksrt.Go(alsSite))
+	return seen
+}
+
 // alsStore returns s's store as a string: "-" when there is none.
 func alsStore[T any](s *hooksrt.AsyncLocalStorage[T]) string {
 	v, ok := s.GetStore()
@@ -199,18 +212,13 @@ func TestRule39Exit(t *testing.T) {
 	other := hooksrt.NewAsyncLocalStorage[string]()
 	var inside, otherInside, after string
 	started := make(chan struct{})
-	fromGoroutine := make(chan string, 1)
+	var fromGoroutine <-chan string
 	other.Run("kept", func() {
 		als.Run("outer", func() {
 			als.Exit(func() {
 				inside = alsStore(als)
 				otherInside = alsStore(other)
-				go func(t *hooksrt.Task) {
-					t.Begin()
-					defer t.End()
-					<-started // runs after Exit has returned
-					fromGoroutine <- alsStore(als)
-				}(hooksrt.Go(alsSite))
+				fromGoroutine = alsLater(als, started) // reads after Exit has returned
 			})
 			after = alsStore(als)
 		})
@@ -274,15 +282,11 @@ func init() {
 // causes later, and does not leak into a sibling timer created at top
 // level. At top level (main), it lasts for the rest of main.
 func TestRule40EnterWith(t *testing.T) {
-	stdout, stderr, code := runChild(t, "als/enterwith-top-level")
-	want := "child timer: foo\n" +
-		"sibling timer: -\n" +
-		"top level: -\n" +
-		"goroutine after top-level EnterWith: main\n" +
-		"top level after EnterWith: main\n"
-	if code != 0 || stdout != want {
-		t.Errorf("exit %d, stdout:\n%s\nwant:\n%s\nstderr:\n%s", code, stdout, want, stderr)
-	}
+	checkChild(t, "als/enterwith-top-level", "child timer: foo\n"+
+		"sibling timer: -\n"+
+		"top level: -\n"+
+		"goroutine after top-level EnterWith: main\n"+
+		"top level after EnterWith: main\n")
 }
 
 // Rule 40: EnterWith inside a goroutine's scope ends with the scope, and a
@@ -548,16 +552,10 @@ func TestRule42Snapshot(t *testing.T) {
 func TestRule43Disable(t *testing.T) {
 	als := hooksrt.NewAsyncLocalStorage[string]()
 	release := make(chan struct{})
-	earlier := make(chan string, 1)
+	var earlier <-chan string
 	var afterDisable, inRun, afterRun string
 	als.Run("foo", func() {
-		// A continuation scheduled before the Disable.
-		go func(t *hooksrt.Task) {
-			t.Begin()
-			defer t.End()
-			<-release
-			earlier <- alsStore(als)
-		}(hooksrt.Go(alsSite))
+		earlier = alsLater(als, release) // a continuation scheduled before the Disable
 		als.Disable()
 		afterDisable = alsStore(als)
 		als.Run("bar", func() { inRun = alsStore(als) })

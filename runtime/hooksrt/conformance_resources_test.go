@@ -312,15 +312,11 @@ func init() {
 // function's goroutine) is in the unknown context, 0, and what it creates
 // has trigger 0.
 func TestRule14TopLevelContext(t *testing.T) {
-	stdout, stderr, code := runChild(t, "resources/rule14-top-level")
-	want := "top: exec=1 trigger=0\n" +
-		"resource: trigger=1 id>1=true init=TOPLEVEL trigger=1 exec=1\n" +
-		"goroutine: init=GOROUTINE trigger=1 exec=1 inside: trigger=1\n" +
-		"timer: init=Timeout trigger=1 exec=1 inside: trigger=1\n" +
-		"end: exec=1 trigger=0\n"
-	if code != 0 || stderr != "" || stdout != want {
-		t.Errorf("child: exit %d\nstdout:\n%s\nwant:\n%s\nstderr:\n%s", code, stdout, want, stderr)
-	}
+	checkChild(t, "resources/rule14-top-level", "top: exec=1 trigger=0\n"+
+		"resource: trigger=1 id>1=true init=TOPLEVEL trigger=1 exec=1\n"+
+		"goroutine: init=GOROUTINE trigger=1 exec=1 inside: trigger=1\n"+
+		"timer: init=Timeout trigger=1 exec=1 inside: trigger=1\n"+
+		"end: exec=1 trigger=0\n")
 
 	// On a test goroutine: the unknown context.
 	hooksrt.Track()
@@ -821,14 +817,10 @@ func init() {
 // *hooksrt.Unknown, also stable (Node's constant topLevelResource for an
 // empty stack).
 func TestRule22TopLevelExecutionAsyncResource(t *testing.T) {
-	stdout, stderr, code := runChild(t, "resources/rule22-top-level-resource")
-	want := "top: nil=false same=true root=true\n" +
-		"scope: resource=true\n" +
-		"goroutine: resource=true site=true notroot=true\n" +
-		"after: same=true state=top-state\n"
-	if code != 0 || stderr != "" || stdout != want {
-		t.Errorf("child: exit %d\nstdout:\n%s\nwant:\n%s\nstderr:\n%s", code, stdout, want, stderr)
-	}
+	checkChild(t, "resources/rule22-top-level-resource", "top: nil=false same=true root=true\n"+
+		"scope: resource=true\n"+
+		"goroutine: resource=true site=true notroot=true\n"+
+		"after: same=true state=top-state\n")
 
 	a, b := hooksrt.ExecutionAsyncResource(), hooksrt.ExecutionAsyncResource()
 	if _, ok := a.(*hooksrt.Unknown); !ok || a != b {

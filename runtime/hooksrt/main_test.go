@@ -65,3 +65,13 @@ func runChild(t *testing.T, name string) (stdout, stderr string, code int) {
 	}
 	return out.String(), errb.String(), code
 }
+
+// checkChild runs the child scenario name and fails the test unless it
+// exits 0, writes nothing to standard error and prints exactly want.
+func checkChild(t *testing.T, name, want string) {
+	t.Helper()
+	stdout, stderr, code := runChild(t, name)
+	if code != 0 || stderr != "" || stdout != want {
+		t.Errorf("child %s: exit %d\nstdout:\n%s\nwant:\n%s\nstderr:\n%s", name, code, stdout, want, stderr)
+	}
+}
