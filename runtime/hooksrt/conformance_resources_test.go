@@ -192,16 +192,24 @@ func (r *crRecorder) log(names map[uint64]string) []string {
 	return out
 }
 
+// crTask is what crGo tells of the goroutine's resource: its ids, read
+// before the goroutine starts (a *hooksrt.Task is valid until its End).
+type crTask struct{ id, trigger uint64 }
+
+func (t crTask) AsyncID() uint64        { return t.id }
+func (t crTask) TriggerAsyncID() uint64 { return t.trigger }
+
 // crGo starts f the way rewritten code starts a go statement (see the doc
 // comment of hooksrt.Go) and returns the goroutine's resource.
-func crGo(site *hooksrt.Site, f func()) *hooksrt.Task {
+func crGo(site *hooksrt.Site, f func()) crTask {
 	t := hooksrt.Go(site)
+	ids := crTask{t.AsyncID(), t.TriggerAsyncID()}
 	go func(f func(), t *hooksrt.Task) {
 		t.Begin()
 		defer t.End()
 		f()
 	}(f, t)
-	return t
+	return ids
 }
 
 // crBySite returns the activities c recorded for resources that
@@ -366,7 +374,7 @@ func TestRule15DefaultTrigger(t *testing.T) {
 
 	type pair struct{ exec, trigger uint64 }
 	var a, b, explicitZero *hooksrt.AsyncResource
-	var g0 *hooksrt.Task
+	var g0 crTask
 	var g0Trigger, g1, g2 pair
 	p.RunInAsyncScope(func() {
 		a = hooksrt.NewAsyncResource("conformance.rule15.a", hooksrt.AsyncResourceOptions{RequireManualDestroy: true})

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 	"weak"
 
 	"github.com/asyncinstr/asyncinstr/runtime/hooksrt/internal/goid"
@@ -35,7 +34,9 @@ const (
 // context; the resource object is created only if an Init hook is enabled
 // when the task is created, or when ExecutionAsyncResource asks for it
 // inside the goroutine. A nil *Task (tracking off) is valid and does
-// nothing, and the checks that decide so are inlined at the call site.
+// nothing, and the checks that decide so are inlined at the call site. A
+// Task is valid until its End returns: the task of a go statement (Go) is
+// recycled then.
 //
 // Called by instrumented code.
 type Task struct {
@@ -48,7 +49,8 @@ type Task struct {
 	// goroutine has none of its own: a new goroutine (the usual case)
 	// takes it rather than one from gsPool, so entering and leaving the
 	// task's scope costs one table update each way and no shared pool.
-	gs gstate
+	gs     gstate
+	pooled bool // from taskPool: End puts it back
 }
 
 func newTask(typ string, site *Site) *Task {
@@ -59,13 +61,25 @@ func newTask(typ string, site *Site) *Task {
 }
 
 func newTrackedTask(typ string, site *Site) *Task {
+	return initTask(&Task{}, typ, site)
+}
+
+// initTask makes t, a zero Task, the resource typ created at site by the
+// calling goroutine.
+func initTask(t *Task, typ string, site *Site) *Task {
 	cur := currentFrame()
-	t := &Task{trigger: cur.id, id: newID(), als: cur.als, typ: typ, site: site}
+	t.trigger, t.id, t.als, t.typ, t.site = cur.id, newID(), cur.als, typ, site
 	if len(active.Load().init) > 0 {
 		emitInit(t.object())
 	}
 	return t
 }
+
+// taskPool recycles the tasks of go statements: nothing refers to such a
+// task once its End has returned (its resource object, if any, is a
+// separate allocation), so End puts it back, and a spawn costs no
+// allocation.
+var taskPool = sync.Pool{New: func() any { return new(Task) }}
 
 // object returns the core of t's resource object, creating it the first
 // time. Only the goroutine that creates t (before starting it) or the one
@@ -104,7 +118,9 @@ func Go(site *Site) *Task {
 	if !tracking.Load() {
 		return nil
 	}
-	return newTrackedTask(typeGoroutine, site)
+	t := initTask(taskPool.Get().(*Task), typeGoroutine, site)
+	t.pooled = true
+	return t
 }
 
 // Begin makes t's context current on the calling goroutine and emits
@@ -127,12 +143,10 @@ func (t *Task) begin() {
 	case !t.gs.owned && id != 1:
 		// A goroutine in no scope, the task's own as a rule: its state
 		// is t.gs, in t's frame from the start; End unregisters it,
-		// which restores the goroutine's base context (unknown). Its
-		// goid is written before the table publishes it, and never
-		// again.
+		// which restores the goroutine's base context (unknown).
 		gs = &t.gs
 		gs.owned = true
-		*(*uint64)(unsafe.Pointer(&gs.goid)) = id
+		gs.goid.Store(id) // atomic: a recycled task's state may still be probed
 		gs.cur = t.frame()
 		publish(id, gs)
 	default:
@@ -170,6 +184,21 @@ func (t *Task) end() {
 	gs.cur = unknownFrame // after restores the goroutine's base context
 	emitDestroy(gs, t.id)
 	unregister(gs)
+	if t.pooled {
+		t.recycle()
+	}
+}
+
+// recycle zeroes t, which nothing refers to any more, and puts it back in
+// taskPool. Its state's goid is written atomically, not zeroed with the
+// rest: a goroutine probing the table may still read it (and find that it
+// is not its own).
+func (t *Task) recycle() {
+	t.gs.goid.Store(0)
+	t.id, t.trigger, t.als, t.typ, t.site, t.res, t.pooled = 0, 0, nil, "", nil, nil, false
+	t.gs.cur, t.gs.stack, t.gs.stack0 = frame{}, nil, [2]frame{}
+	t.gs.depth, t.gs.pins, t.gs.pending, t.gs.live, t.gs.owned = 0, 0, nil, false, false
+	taskPool.Put(t)
 }
 
 // AsyncID returns t's async id, or 0 for a nil Task (tracking off).

@@ -17,7 +17,7 @@ func TestLazyResourceObject(t *testing.T) {
 	hooksrt.Track()
 	type key struct{}
 	done := make(chan [2]any)
-	var task *hooksrt.Task
+	var id, trigger uint64 // the task's, read before it starts: a Task is valid until its End
 	go func(f func(), t *hooksrt.Task) {
 		t.Begin()
 		defer t.End()
@@ -26,7 +26,11 @@ func TestLazyResourceObject(t *testing.T) {
 		first := hooksrt.ExecutionAsyncResource()
 		first.(hooksrt.Object).Set(key{}, "v")
 		done <- [2]any{first, hooksrt.ExecutionAsyncResource()}
-	}, func() *hooksrt.Task { task = hooksrt.Go(&lazySite); return task }())
+	}, func() *hooksrt.Task {
+		task := hooksrt.Go(&lazySite)
+		id, trigger = task.AsyncID(), task.TriggerAsyncID()
+		return task
+	}())
 	got := <-done
 	r, ok := got[0].(*hooksrt.Resource)
 	if !ok {
@@ -35,8 +39,8 @@ func TestLazyResourceObject(t *testing.T) {
 	if got[0] != got[1] {
 		t.Errorf("second call returned a different object")
 	}
-	if r.Type() != "GOROUTINE" || r.Site != &lazySite || r.AsyncID() != task.AsyncID() || r.TriggerAsyncID() != task.TriggerAsyncID() {
-		t.Errorf("object %v does not describe task %d (trigger %d) at %v", r, task.AsyncID(), task.TriggerAsyncID(), &lazySite)
+	if r.Type() != "GOROUTINE" || r.Site != &lazySite || r.AsyncID() != id || r.TriggerAsyncID() != trigger {
+		t.Errorf("object %v does not describe task %d (trigger %d) at %v", r, id, trigger, &lazySite)
 	}
 	if r.Get(key{}) != "v" {
 		t.Errorf("value set on the object was lost")
