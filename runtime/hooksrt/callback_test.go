@@ -184,3 +184,22 @@ func TestDestroyRunsOutsideScope(t *testing.T) {
 		t.Errorf("destroy of %d: delivered %v, in context %d; want 0", id, ok, got)
 	}
 }
+
+// A goroutine whose task ends while a scope it opened is still open
+// (misused entry points; with no hook checking the stack) leaves no
+// goroutine state behind.
+func TestTaskEndsWithScopeOpen(t *testing.T) {
+	hooksrt.Track()
+	before := hooksrt.LiveGoroutineStates()
+	done := make(chan struct{})
+	go func(task *hooksrt.Task) {
+		defer close(done)
+		task.Begin()
+		defer task.End()
+		hooksrt.Send(cbSite).Begin() // never ended
+	}(hooksrt.Go(cbSite))
+	<-done
+	if n := hooksrt.LiveGoroutineStates(); n > before {
+		t.Errorf("%d goroutine states after the task ended, %d before", n, before)
+	}
+}

@@ -171,17 +171,19 @@ func (t *Task) End() {
 
 func (t *Task) end() {
 	gs := &t.gs
-	if !gs.live || len(gs.stack) != 0 || gs.goid.Load() != goid.Get() {
+	if !gs.live || gs.goid.Load() != goid.Get() {
 		endScope(nil, t.id, true)
 		return
 	}
-	// t's goroutine state, at its base: after, destroy, and the state
-	// leaves the table.
+	// t's own goroutine state: after, destroy, and the state leaves the
+	// table. A scope left open inside the task (only code that misuses
+	// the entry points can leave one) is a corrupted stack while hooks
+	// check it, and otherwise ends with the goroutine.
 	emitAfter(gs, t.id)
-	if gs.cur.id != t.id && checking() {
+	if (gs.cur.id != t.id || len(gs.stack) != 0) && checking() {
 		fatalCorrupted(gs.cur.id, t.id)
 	}
-	gs.cur = unknownFrame // after restores the goroutine's base context
+	gs.cur, gs.stack = unknownFrame, nil // after restores the goroutine's base context
 	emitDestroy(gs, t.id)
 	unregister(gs)
 	if t.pooled {
