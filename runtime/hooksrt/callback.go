@@ -19,17 +19,18 @@ import (
 // when it was created). A nil *Callback (tracking off) does nothing.
 //
 // The rewriter wraps the argument with a generic function of the companion
-// file that keeps the callback's type:
+// file that keeps the callback's type: in a function that carries the
+// directive, the parameter on entry,
 //
-//	p.Submit(task)  =>  p.Submit(_asyncinstrCb0(task, _asyncinstrCallback("POOLTASK", false, &site)))
+//	func (p *Pool) Submit(task func()) error { task = _asyncinstrCb0(task, "POOLTASK", false, &site); ...
 //
-// and in a function that carries the directive, the parameter is wrapped
-// on entry:
+// and, for a function of asyncinstr.rules, the argument at each call:
 //
-//	func (p *Pool) Submit(task func()) error { task = _asyncinstrCb0(task, _asyncinstrCallback("POOLTASK", false, &site)); ...
+//	p.Submit(task)  =>  p.Submit(_asyncinstrCb0(task, "POOLTASK", false, &site))
 //
-// where _asyncinstrCb0 returns nil for a nil callback, and otherwise a
-// function that calls the callback between Begin and a deferred End.
+// _asyncinstrCb0 returns a nil callback as it is; otherwise it calls
+// NewCallback and returns a function that runs the callback between Begin
+// and a deferred End.
 //
 // Called by instrumented code.
 type Callback struct {
