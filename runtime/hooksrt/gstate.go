@@ -68,9 +68,12 @@ func base(id uint64) frame {
 // A goroutine only ever looks up its own id, so a lookup is one atomic load
 // and one comparison, and no lock is shared by all goroutines: goroutine ids
 // are handed out sequentially, so live goroutines rarely collide. Entries
-// exist only while a goroutine is inside a scope or a hook dispatch, come
-// from gsPool and go back to it when the goroutine leaves, so the table does not grow with the number of
-// goroutines a program has run.
+// exist only while a goroutine is inside a scope, a hook dispatch or an
+// AsyncLocalStorage Run (or holds a store of its own, see EnterWith), so
+// the table does not grow with the number of goroutines a program has run.
+// A goroutine that a Task starts uses the state inside its Task (see
+// Task.begin); any other takes one from gsPool and gives it back when it
+// leaves.
 const tableBits = 14
 
 var (
