@@ -57,7 +57,8 @@ func (u *unit) rewrite(rs []*rules.Rule) ([]Change, []Site, error) {
 	for _, fr := range frs {
 		errs = append(errs, fr.errs...)
 	}
-	if errs = uniqueErrors(append(errs, u.checkDeclared(rs)...)); len(errs) > 0 {
+	// A bad line of the rules file is found at every call of its function.
+	if errs = dedupErrors(append(errs, u.checkDeclared(rs)...)); len(errs) > 0 {
 		return nil, nil, errs
 	}
 	var eg errgroup.Group
@@ -240,18 +241,4 @@ func declares(p *types.Package, f rules.Func) bool {
 	obj, _, _ := types.LookupFieldOrMethod(tn.Type(), ptr, p, f.Name)
 	_, ok = obj.(*types.Func)
 	return ok
-}
-
-// uniqueErrors drops repeated errors: a bad line of the rules file is
-// found at every call of its function.
-func uniqueErrors(errs Errors) Errors {
-	seen := map[string]bool{}
-	var out Errors
-	for _, e := range errs {
-		if k := e.Error(); !seen[k] {
-			seen[k] = true
-			out = append(out, e)
-		}
-	}
-	return out
 }
