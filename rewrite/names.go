@@ -91,15 +91,11 @@ func parseShape(name string) (goShape, bool) {
 			return goShape{}, false
 		}
 	}
-	i := 0
-	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
-		i++
-	}
-	n, err := strconv.Atoi(rest[:i])
-	if err != nil {
+	n, rest, ok := cutCount(rest)
+	if !ok {
 		return goShape{}, false
 	}
-	s.params, rest = n, rest[i:]
+	s.params = n
 	if r, ok := strings.CutPrefix(rest, "S"); ok {
 		s.kind, rest = "S", r
 	} else if r, ok := strings.CutPrefix(rest, "V"); ok {
@@ -108,11 +104,9 @@ func parseShape(name string) (goShape, bool) {
 		s.kind, rest = "P", r
 	}
 	if r, ok := strings.CutPrefix(rest, "R"); ok {
-		n, err := strconv.Atoi(r)
-		if err != nil {
+		if s.results, rest, ok = cutCount(r); !ok {
 			return goShape{}, false
 		}
-		s.results, rest = n, ""
 	}
 	if rest != "" || s.params > maxParams || s.results > maxResults || (s.kind != "" && s.params == 0) ||
 		(s.pack && (s.kind != "" || s.params == 0)) {
@@ -155,14 +149,7 @@ func (s goShape) decl() string {
 	} else {
 		params = append(params, "t *hooksrt.Task")
 	}
-	ftype := "func(" + strings.Join(fparams, ", ") + ")"
-	switch len(results) {
-	case 0:
-	case 1:
-		ftype += " " + results[0]
-	default:
-		ftype += " (" + strings.Join(results, ", ") + ")"
-	}
+	ftype := "func(" + strings.Join(fparams, ", ") + ")" + resultList(results)
 	if s.pack {
 		last := fmt.Sprintf("A%d", s.params-1)
 		return fmt.Sprintf("func %s[%s any](f %s) func(...%s) []%s {\n\treturn func(a ...%s) []%s { return a }\n}\n",
@@ -244,23 +231,18 @@ func parseCbShape(name string) (cbShape, bool) {
 		return cbShape{}, false
 	}
 	var s cbShape
-	i := 0
-	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
-		i++
-	}
-	n, err := strconv.Atoi(rest[:i])
-	if err != nil {
+	n, rest, ok := cutCount(rest)
+	if !ok {
 		return cbShape{}, false
 	}
-	s.params, rest = n, rest[i:]
+	s.params = n
 	if r, ok := strings.CutPrefix(rest, "V"); ok {
 		s.variadic, rest = true, r
 	}
 	if r, ok := strings.CutPrefix(rest, "R"); ok {
-		if s.results, err = strconv.Atoi(r); err != nil {
+		if s.results, rest, ok = cutCount(r); !ok {
 			return cbShape{}, false
 		}
-		rest = ""
 	}
 	if rest != "" || s.params > maxParams || s.results > maxResults || (s.variadic && s.params == 0) || s.name() != name {
 		return cbShape{}, false
@@ -288,14 +270,7 @@ func (s cbShape) decl() string {
 		tparams = append(tparams, fmt.Sprintf("R%d", i))
 		results = append(results, fmt.Sprintf("R%d", i))
 	}
-	res := ""
-	switch len(results) {
-	case 0:
-	case 1:
-		res = " " + results[0]
-	default:
-		res = " (" + strings.Join(results, ", ") + ")"
-	}
+	res := resultList(results)
 	ftype := "func(" + strings.Join(fparams, ", ") + ")" + res
 	tp := "[F ~" + ftype
 	if len(tparams) > 0 {
@@ -317,4 +292,26 @@ func (s cbShape) decl() string {
 func cbShapeOf(sig *types.Signature) (cbShape, bool) {
 	s := cbShape{params: sig.Params().Len(), results: sig.Results().Len(), variadic: sig.Variadic()}
 	return s, s.params <= maxParams && s.results <= maxResults
+}
+
+// cutCount returns the decimal number that s starts with, and the rest.
+func cutCount(s string) (n int, rest string, ok bool) {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	n, err := strconv.Atoi(s[:i])
+	return n, s[i:], err == nil
+}
+
+// resultList returns the result list of a function type with results
+// (" R0", " (R0, R1)"), or "" for none.
+func resultList(results []string) string {
+	switch len(results) {
+	case 0:
+		return ""
+	case 1:
+		return " " + results[0]
+	}
+	return " (" + strings.Join(results, ", ") + ")"
 }
