@@ -27,6 +27,34 @@ func allShapes() []goShape {
 	return shapes
 }
 
+// allCbShapes returns every callback shape the rewriter can emit.
+func allCbShapes() []cbShape {
+	var shapes []cbShape
+	for p := 0; p <= maxParams; p++ {
+		for r := 0; r <= maxResults; r++ {
+			shapes = append(shapes, cbShape{params: p, results: r})
+			if p > 0 {
+				shapes = append(shapes, cbShape{params: p, results: r, variadic: true})
+			}
+		}
+	}
+	return shapes
+}
+
+func TestCbShapeNames(t *testing.T) {
+	for _, s := range allCbShapes() {
+		got, ok := parseCbShape(s.name())
+		if !ok || got != s {
+			t.Errorf("parseCbShape(%q) = %+v, %v; want %+v", s.name(), got, ok, s)
+		}
+	}
+	for _, bad := range []string{"_asyncinstrCb", "_asyncinstrCb9", "_asyncinstrCb0V", "_asyncinstrCb1R5", "_asyncinstrCb1X", "_asyncinstrCb01", "_asyncinstrCb1R", "Cb1"} {
+		if s, ok := parseCbShape(bad); ok {
+			t.Errorf("parseCbShape(%q) = %+v, want no shape", bad, s)
+		}
+	}
+}
+
 func TestShapeNames(t *testing.T) {
 	for _, s := range allShapes() {
 		got, ok := parseShape(s.name())
@@ -46,6 +74,9 @@ func TestShapeNames(t *testing.T) {
 func TestCompanionCompiles(t *testing.T) {
 	var helpers []string
 	for _, s := range allShapes() {
+		helpers = append(helpers, s.name())
+	}
+	for _, s := range allCbShapes() {
 		helpers = append(helpers, s.name())
 	}
 	for h := range builtinHelpers {
