@@ -1,0 +1,353 @@
+// Package tracefile writes asynchronous events as a Chrome trace-event file
+// (the JSON Array Format), which Perfetto and chrome://tracing open and
+// asyncinstr graph draws. The layout and every event are specified in the
+// asyncinstr repository's docs/trace-format.md.
+//
+// A Writer streams: events go into one of a fixed number of buffers chosen
+// by goroutine id, and a buffer is written to the file when it fills, when
+// it is older than FlushEvery, and at Close. Memory therefore stays bounded
+// however long the program runs, each goroutine's events reach the file in
+// the order they happened, and a program that dies without closing the
+// writer loses at most the last FlushEvery of events; the file it leaves is
+// still a trace that the readers accept (they allow a missing "]").
+package tracefile
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+)
+
+const (
+	// shards is the number of buffers; a power of two.
+	shards = 16
+	// flushSize is the size at which a buffer is written out.
+	flushSize = 32 << 10
+	// FlushEvery bounds how long an event waits in a buffer.
+	FlushEvery = 100 * time.Millisecond
+)
+
+// A Writer writes one trace file. Its methods are safe for concurrent use;
+// tid is the id of the goroutine the event happens on.
+type Writer struct {
+	mu     sync.Mutex // serialises writes to w
+	w      io.Writer
+	c      io.Closer
+	err    error
+	pid    int
+	start  time.Time
+	closed atomic.Bool
+	events atomic.Int64
+	timer  *time.Timer
+	shards [shards]shard
+}
+
+type shard struct {
+	mu      sync.Mutex
+	buf     []byte
+	flushed time.Duration // since start, when buf was last written out
+	now     time.Duration // since start, when the lock was taken
+	_       [64]byte      // keep shards' locks on separate cache lines
+}
+
+// Create creates the file path and starts a trace in it for the process
+// pid, named name.
+func Create(path string, pid int, name string) (*Writer, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	w := New(f, pid, name)
+	w.c = f
+	w.timer = time.AfterFunc(FlushEvery, w.tick)
+	return w, nil
+}
+
+// New starts a trace written to out. Its buffers are written out only when
+// they fill and at Close: Create adds the periodic flush.
+func New(out io.Writer, pid int, name string) *Writer {
+	w := &Writer{w: out, pid: pid, start: time.Now()}
+	b := []byte(`[{"name":"process_name","ph":"M","pid":`)
+	b = strconv.AppendInt(b, int64(pid), 10)
+	b = append(b, `,"tid":0,"args":{"name":`...)
+	b = appendString(b, name)
+	b = append(b, "}}\n"...)
+	w.write(b)
+	return w
+}
+
+// tick writes out the buffers that waited FlushEvery, and rearms.
+func (w *Writer) tick() {
+	if w.closed.Load() {
+		return
+	}
+	now := time.Since(w.start)
+	for i := range w.shards {
+		s := &w.shards[i]
+		s.mu.Lock()
+		if len(s.buf) > 0 && now-s.flushed >= FlushEvery {
+			w.flush(s, now)
+		}
+		s.mu.Unlock()
+	}
+	w.timer.Reset(FlushEvery)
+}
+
+// write appends b to the file, remembering the first error.
+func (w *Writer) write(b []byte) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return
+	}
+	if _, err := w.w.Write(b); err != nil {
+		w.err = err
+	}
+}
+
+// flush writes s's buffer out; s.mu is held.
+func (w *Writer) flush(s *shard, now time.Duration) {
+	w.write(s.buf)
+	s.buf = s.buf[:0]
+	s.flushed = now
+}
+
+// lock locks the buffer of goroutine tid and notes the current time,
+// which the events written before unlock share. It returns nil, unlocked,
+// once the writer is closed.
+func (w *Writer) lock(tid uint64) *shard {
+	s := &w.shards[tid&(shards-1)]
+	s.mu.Lock()
+	if w.closed.Load() {
+		s.mu.Unlock()
+		return nil
+	}
+	s.now = time.Since(w.start)
+	return s
+}
+
+// unlock writes s's buffer out if it is due, and unlocks it.
+func (w *Writer) unlock(s *shard) {
+	if len(s.buf) >= flushSize || s.now-s.flushed >= FlushEvery {
+		w.flush(s, s.now)
+	}
+	s.mu.Unlock()
+}
+
+// head starts an event of phase ph on goroutine tid in s's buffer, up to
+// and including the tid; the caller adds the rest and the closing "}\n".
+func (w *Writer) head(s *shard, tid uint64, ph byte) []byte {
+	w.events.Add(1)
+	b := append(s.buf, `,{"ph":"`...)
+	b = append(b, ph, '"', ',', '"', 't', 's', '"', ':')
+	b = appendMicros(b, s.now)
+	b = append(b, `,"pid":`...)
+	b = strconv.AppendInt(b, int64(w.pid), 10)
+	b = append(b, `,"tid":`...)
+	return strconv.AppendUint(b, tid, 10)
+}
+
+// A Site is where a resource was created, as the trace names it: File
+// empty means unknown.
+type Site struct {
+	File string
+	Line int
+	Func string
+}
+
+// appendSite appends the site field, "file.go:12 main.worker".
+func appendSite(b []byte, s Site) []byte {
+	if s.File == "" {
+		return b
+	}
+	b = append(b, `,"site":"`...)
+	b = appendEscaped(b, s.File)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, int64(s.Line), 10)
+	if s.Func != "" {
+		b = append(b, ' ')
+		b = appendEscaped(b, s.Func)
+	}
+	return append(b, '"')
+}
+
+// Init records the creation of resource id of type typ, caused by
+// trigger, at site, on goroutine tid: the zero-length init slice, the start
+// of its flow and the start of its lifetime.
+func (w *Writer) Init(tid, id, trigger uint64, typ string, site Site) {
+	s := w.lock(tid)
+	if s == nil {
+		return
+	}
+	b := w.head(s, tid, 'X')
+	b = append(b, `,"dur":0,"cat":"init","name":`...)
+	b = appendString(b, typ)
+	b = append(b, `,"args":{"async_id":`...)
+	b = strconv.AppendUint(b, id, 10)
+	b = append(b, `,"trigger_async_id":`...)
+	b = strconv.AppendUint(b, trigger, 10)
+	b = appendSite(b, site)
+	s.buf = append(b, "}}\n"...)
+	w.flow(s, tid, 's', id)
+	b = w.head(s, tid, 'b')
+	b = append(b, `,"cat":"resource","name":`...)
+	b = appendString(b, typ)
+	b = append(b, `,"id":`...)
+	b = strconv.AppendUint(b, id, 10)
+	b = append(b, `,"args":{"trigger_async_id":`...)
+	b = strconv.AppendUint(b, trigger, 10)
+	s.buf = append(b, "}}\n"...)
+	w.unlock(s)
+}
+
+// flow adds a step ph ('s' or 't') of resource id's flow arrow to s.
+func (w *Writer) flow(s *shard, tid uint64, ph byte, id uint64) {
+	b := w.head(s, tid, ph)
+	b = append(b, `,"cat":"flow","name":"trigger","id":`...)
+	b = strconv.AppendUint(b, id, 10)
+	s.buf = append(b, "}\n"...)
+}
+
+// Thread names goroutine tid.
+func (w *Writer) Thread(tid uint64, name string) {
+	s := w.lock(tid)
+	if s == nil {
+		return
+	}
+	b := w.head(s, tid, 'M')
+	b = append(b, `,"name":"thread_name","args":{"name":`...)
+	b = appendString(b, name)
+	s.buf = append(b, "}}\n"...)
+	w.unlock(s)
+}
+
+// Before records the start of a run of resource id on goroutine tid.
+func (w *Writer) Before(tid, id uint64, typ string) {
+	s := w.lock(tid)
+	if s == nil {
+		return
+	}
+	b := w.head(s, tid, 'B')
+	b = append(b, `,"cat":"run","name":`...)
+	b = appendString(b, typ)
+	b = append(b, `,"args":{"async_id":`...)
+	b = strconv.AppendUint(b, id, 10)
+	s.buf = append(b, "}}\n"...)
+	w.flow(s, tid, 't', id)
+	w.unlock(s)
+}
+
+// After records the end of the innermost run on goroutine tid.
+func (w *Writer) After(tid uint64) {
+	if s := w.lock(tid); s != nil {
+		s.buf = append(w.head(s, tid, 'E'), "}\n"...)
+		w.unlock(s)
+	}
+}
+
+// Resolve records the promiseResolve of resource id.
+func (w *Writer) Resolve(tid, id uint64) {
+	s := w.lock(tid)
+	if s == nil {
+		return
+	}
+	b := w.head(s, tid, 'i')
+	b = append(b, `,"s":"t","cat":"resolve","name":"promiseResolve","args":{"async_id":`...)
+	b = strconv.AppendUint(b, id, 10)
+	s.buf = append(b, "}}\n"...)
+	w.unlock(s)
+}
+
+// Destroy records the end of resource id's lifetime.
+func (w *Writer) Destroy(tid, id uint64, typ string) {
+	s := w.lock(tid)
+	if s == nil {
+		return
+	}
+	b := w.head(s, tid, 'e')
+	b = append(b, `,"cat":"resource","name":`...)
+	b = appendString(b, typ)
+	b = append(b, `,"id":`...)
+	b = strconv.AppendUint(b, id, 10)
+	s.buf = append(b, "}\n"...)
+	w.unlock(s)
+}
+
+// Close writes out every buffer and the end of the trace, and closes the
+// file. Events recorded after Close starts are dropped. It returns the first
+// error that writing met.
+func (w *Writer) Close() error {
+	if w.closed.Swap(true) {
+		return nil
+	}
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	for i := range w.shards {
+		s := &w.shards[i]
+		s.mu.Lock()
+		w.flush(s, 0)
+		s.mu.Unlock()
+	}
+	w.write(fmt.Appendf(nil, `,{"name":"trace_end","ph":"M","pid":%d,"tid":0,"args":{"events":%d}}`+"\n]\n", w.pid, w.events.Load()))
+	w.mu.Lock()
+	err := w.err
+	w.mu.Unlock()
+	if w.c != nil {
+		if cerr := w.c.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// Events returns the number of events recorded so far, metadata included.
+func (w *Writer) Events() int64 { return w.events.Load() }
+
+// appendMicros appends d in microseconds with three decimals.
+func appendMicros(b []byte, d time.Duration) []byte {
+	ns := int64(d)
+	b = strconv.AppendInt(b, ns/1000, 10)
+	f := ns % 1000
+	return append(b, '.', byte('0'+f/100), byte('0'+f/10%10), byte('0'+f%10))
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	return append(appendEscaped(b, s), '"')
+}
+
+// appendEscaped appends s escaped for a JSON string. Invalid UTF-8 becomes
+// U+FFFD, as encoding/json does.
+func appendEscaped(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c < 0x20 || c == 0x7f:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b = append(b, `\ufffd`...)
+		} else {
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return b
+}
