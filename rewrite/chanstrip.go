@@ -120,7 +120,7 @@ func addedStmt(s dst.Stmt) bool {
 		n := vs.Names[0].Name
 		return isNumbered(n, scopeVar) || isNumbered(n, pendVar) || isNumbered(n, tempVar)
 	case *dst.DeferStmt:
-		return addedCall(s.Call, "Exit", scopeVar) || servesHTTPDst(s.Call)
+		return addedCall(s.Call, "Exit", scopeVar) || servesHTTPDst(s.Call) || finishesDst(s.Call)
 	case *dst.AssignStmt:
 		// A declared callback's parameter wrapped on entry:
 		// task = _asyncinstrCb0(task, "TYPE", many, &site).

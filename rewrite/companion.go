@@ -158,6 +158,7 @@ func companion(pkgName string, helpers []string, sites []siteEntry, declared map
 		}
 	}
 	runtimeFuncs[strings.TrimPrefix(serveHTTPHelper, prefix)] = "hookshttp"
+	runtimeFuncs[strings.TrimPrefix(finishHelper, prefix)] = "hooksrt"
 	imports := map[string]bool{"hooksrt": true}
 	var vars, funcs []string
 	helpers = withDeps(helpers)

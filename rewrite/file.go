@@ -355,7 +355,7 @@ func (w *walker) visit(n ast.Node) bool {
 		w.call(n)
 	case *ast.FuncDecl:
 		w.keepOneLine(n.Body)
-		w.chanBody(n.Type, n.Body, false, w.callbackPrologue(n))
+		w.chanBody(n.Type, n.Body, false, append(w.mainPrologue(n), w.callbackPrologue(n)...))
 	case *ast.FuncLit:
 		w.keepOneLine(n.Body)
 		w.chanBody(n.Type, n.Body, true, nil)

@@ -180,7 +180,7 @@ func FuzzRoundTrip(f *testing.F) {
 
 // addedStatements matches the statements that the channel rewrite adds on
 // the lines of others.
-var addedStatements = regexp.MustCompile(`_asyncinstr(Sc|P|T)[0-9]|_asyncinstrM(, _asyncinstrOK)? :=|_asyncinstrTV :=`)
+var addedStatements = regexp.MustCompile(`_asyncinstr(Sc|P|T)[0-9]|_asyncinstrM(, _asyncinstrOK)? :=|_asyncinstrTV :=|defer _asyncinstrFinish\(\);`)
 
 // pkgOf returns the package that info describes.
 func pkgOf(info *types.Info) *types.Package {

@@ -20,6 +20,9 @@ const (
 	// serveHTTPHelper is hookshttp.ServeHTTP, which a handler's first
 	// statement calls: defer _asyncinstrServeHTTP(r, &site).Done().
 	serveHTTPHelper = prefix + "ServeHTTP"
+	// finishHelper is hooksrt.Finish, which main defers first thing:
+	// defer _asyncinstrFinish().
+	finishHelper = prefix + "Finish"
 	// reqParam names a handler's request parameter that was "_"; and
 	// reqParamUnnamed one that had no name, in a list of unnamed
 	// parameters (the others become "_").

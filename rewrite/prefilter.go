@@ -14,7 +14,8 @@ import (
 // in the files whose sources are srcs: a go statement, a name that a
 // matched method has, or a matched function's name in a file that imports
 // its package, a handler's http.ResponseWriter, a companion file to
-// renumber, a //asyncinstr:callback directive, a channel type
+// renumber, a //asyncinstr:callback directive, package main (for func
+// main), a channel type
 // (the chan rule tracks only channels whose type the package writes), or,
 // for the timer rule, a receive or a timer's field C. It is
 // conservative (a name in an unrelated call counts) and much cheaper than
@@ -51,6 +52,10 @@ func MayRewrite(paths []string, srcs [][]byte, rs []*rules.Rule) bool {
 			}
 		}
 		directives = directives || r.Callbacks
+		if r.Main {
+			// The package clause of package main.
+			names["main"] = append(names["main"], "")
+		}
 	}
 	called := func(src []byte, name string) bool {
 		for _, imp := range names[name] {

@@ -39,6 +39,10 @@ type Rule struct {
 	// Declared are the async APIs of the rules file; WithDeclared sets
 	// them.
 	Declared []Callback
+	// Main makes func main of package main defer the runtime's Finish,
+	// which completes the trace and prints the leak report that the
+	// program's environment asks for.
+	Main bool
 	Funcs    []Func
 }
 
@@ -188,6 +192,12 @@ var All = []*Rule{
 		Name:      "callback",
 		Doc:       "a callback passed to an async API declared by a //asyncinstr:callback directive or in asyncinstr.rules becomes a resource of the declared type: init at the call, before and after around each run, destroy after its run (runs=many: when collected)",
 		Callbacks: true,
+	},
+	{
+		Name:  "exit",
+		Doc:   "main defers hooksrt.Finish and os.Exit goes through hooksrt.Exit, so that the trace that ASYNCINSTR_TRACE asks for is complete and the report of ASYNCINSTR_LEAKS is printed when the program ends",
+		Main:  true,
+		Funcs: []Func{{Pkg: "os", Name: "Exit", Form: CallThrough, Runtime: "Exit"}},
 	},
 }
 

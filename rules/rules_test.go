@@ -14,8 +14,8 @@ func TestSelect(t *testing.T) {
 		want string
 		err  string
 	}{
-		{"", "go,chan,waitgroup,errgroup,afterfunc,timer,contextafterfunc,net,http,callback", ""},
-		{"all", "go,chan,waitgroup,errgroup,afterfunc,timer,contextafterfunc,net,http,callback", ""},
+		{"", "go,chan,waitgroup,errgroup,afterfunc,timer,contextafterfunc,net,http,callback,exit", ""},
+		{"all", "go,chan,waitgroup,errgroup,afterfunc,timer,contextafterfunc,net,http,callback,exit", ""},
 		{"afterfunc,go", "go,afterfunc", ""}, // table order, not list order
 		{" go , waitgroup", "go,waitgroup", ""},
 		{"go,nope", "", `unknown rule "nope"`},
