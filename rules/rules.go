@@ -42,8 +42,8 @@ type Rule struct {
 	// Main makes func main of package main defer the runtime's Finish,
 	// which completes the trace and prints the leak report that the
 	// program's environment asks for.
-	Main bool
-	Funcs    []Func
+	Main  bool
+	Funcs []Func
 }
 
 // A Func is a function or method, matched by its resolved object (never by
