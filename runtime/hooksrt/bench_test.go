@@ -3,6 +3,8 @@
 package hooksrt_test
 
 import (
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -30,6 +32,9 @@ import (
 //	als       (spawn+join only) the rewritten shape inside an
 //	          AsyncLocalStorage Run, no hook enabled: what a program pays
 //	          that uses AsyncLocalStorage and nothing else
+//	trace     (spawn+join only) the rewritten shape in a program run with
+//	          ASYNCINSTR_TRACE: every event written to a trace file; it
+//	          also reports the events per operation and the bytes per event
 //
 // ExecutionAsyncID and Dispatch measure single operations against absolute
 // goals, not against a plain construct; they have no mode key (their keys
@@ -45,6 +50,7 @@ const (
 	modeTracking = "tracking"
 	modeHooks4   = "hooks4"
 	modeALS      = "als"
+	modeTrace    = "trace"
 )
 
 var instrumentedModes = []string{modeOff, modeTracking, modeHooks4}
@@ -173,6 +179,24 @@ func benchmarkSpawnJoin(b *testing.B) {
 				<-done
 			}
 		})
+	})
+	b.Run("mode="+modeTrace, func(b *testing.B) {
+		setMode(b, modeTracking)
+		path := filepath.Join(b.TempDir(), "trace.json")
+		stop := hooksrt.StartTrace(path)
+		done := make(chan struct{})
+		for b.Loop() {
+			go run1(signal, done, goTask(&siteGo))
+			<-done
+		}
+		b.StopTimer()
+		events := stop()
+		fi, err := os.Stat(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(events)/float64(b.N), "events/op")
+		b.ReportMetric(float64(fi.Size())/float64(events), "B/event")
 	})
 }
 

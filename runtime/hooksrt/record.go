@@ -113,7 +113,7 @@ func startFromEnv() error {
 			return fmt.Errorf("%s: %w", TraceEnv, err)
 		}
 		trace = w
-		w.Thread(1, "goroutine 1 (main)")
+		w.Thread(1, "main")
 	}
 	leaks := false
 	if s := os.Getenv(LeaksEnv); s != "" {
@@ -224,11 +224,7 @@ func recInit(id uint64, typ string, trigger uint64, obj any) {
 	s.m[id] = r
 	s.mu.Unlock()
 	if t := rec.trace; t != nil {
-		var site tracefile.Site
-		if r.site != nil {
-			site = tracefile.Site{File: r.site.File, Line: r.site.Line, Func: r.site.Func}
-		}
-		t.Init(goid.Get(), id, trigger, typ, site)
+		t.Init(goid.Get(), id, trigger, typ, (*tracefile.Site)(r.site))
 	}
 }
 
@@ -244,12 +240,12 @@ func recBefore(id uint64) {
 	typ, site := typeOf(id)
 	tid := goid.Get()
 	if typ == typeGoroutine {
-		// A GOROUTINE runs once, on the goroutine it started.
-		name := "goroutine " + strconv.FormatUint(tid, 10)
+		// A GOROUTINE runs once, on the goroutine it started: name it.
+		fn := "?"
 		if site != nil && site.Func != "" {
-			name += " (" + site.Func + ")"
+			fn = site.Func
 		}
-		rec.trace.Thread(tid, name)
+		rec.trace.Thread(tid, fn)
 	}
 	rec.trace.Before(tid, id, typ)
 }

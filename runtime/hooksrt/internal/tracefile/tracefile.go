@@ -26,14 +26,21 @@ import (
 const (
 	// shards is the number of buffers; a power of two.
 	shards = 16
-	// flushSize is the size at which a buffer is written out.
-	flushSize = 32 << 10
+	// shardEvents is how many events a buffer holds before it is
+	// written out.
+	shardEvents = 256
 	// FlushEvery bounds how long an event waits in a buffer.
 	FlushEvery = 100 * time.Millisecond
 )
 
 // A Writer writes one trace file. Its methods are safe for concurrent use;
 // tid is the id of the goroutine the event happens on.
+//
+// Recording an event only copies its fields into a buffer: the JSON is
+// formatted when the buffer is written out. This keeps the recording
+// goroutine's stack shallow, which matters because the first event of a
+// goroutine (its before) runs on a new, small stack that deeper
+// formatting code would make the runtime grow and copy.
 type Writer struct {
 	mu     sync.Mutex // serialises writes to w
 	w      io.Writer
@@ -49,10 +56,30 @@ type Writer struct {
 
 type shard struct {
 	mu      sync.Mutex
-	buf     []byte
-	flushed time.Duration // since start, when buf was last written out
-	now     time.Duration // since start, when the lock was taken
+	evs     [shardEvents]event
+	n       int
+	out     []byte        // formatting buffer, reused
+	flushed time.Duration // since start, when the buffer was last written out
 	_       [64]byte      // keep shards' locks on separate cache lines
+}
+
+// An event is one recorded event, not yet formatted.
+type event struct {
+	ph      byte // 'X' (init and its flow and lifetime), 'B' (before and its flow), 'E', 'e', 'i', 'M' (a goroutine's name)
+	ts      time.Duration
+	tid, id uint64
+	trigger uint64
+	typ     string // the resource type; for 'M', the goroutine's function
+	site    *Site
+}
+
+// A Site is where a resource was created, as the trace names it. Its
+// fields are those of hooksrt.Site, so that a *hooksrt.Site converts to a
+// *Site.
+type Site struct {
+	File string
+	Line int
+	Func string
 }
 
 // Create creates the file path and starts a trace in it for the process
@@ -90,7 +117,7 @@ func (w *Writer) tick() {
 	for i := range w.shards {
 		s := &w.shards[i]
 		s.mu.Lock()
-		if len(s.buf) > 0 && now-s.flushed >= FlushEvery {
+		if s.n > 0 && now-s.flushed >= FlushEvery {
 			w.flush(s, now)
 		}
 		s.mu.Unlock()
@@ -110,59 +137,149 @@ func (w *Writer) write(b []byte) {
 	}
 }
 
-// flush writes s's buffer out; s.mu is held.
+// flush formats s's events and writes them out; s.mu is held.
 func (w *Writer) flush(s *shard, now time.Duration) {
-	w.write(s.buf)
-	s.buf = s.buf[:0]
+	b := s.out[:0]
+	for i := range s.evs[:s.n] {
+		b = w.format(b, &s.evs[i])
+		s.evs[i] = event{} // keep no type or site alive
+	}
+	s.n = 0
+	w.write(b)
+	s.out = b
 	s.flushed = now
 }
 
-// lock locks the buffer of goroutine tid and notes the current time,
-// which the events written before unlock share. It returns nil, unlocked,
-// once the writer is closed.
-func (w *Writer) lock(tid uint64) *shard {
-	s := &w.shards[tid&(shards-1)]
+// record adds e, stamped with the current time, to the buffer of
+// goroutine e.tid, and writes the buffer out if it is due. Events of a
+// closed writer are dropped.
+func (w *Writer) record(e event) {
+	s := &w.shards[e.tid&(shards-1)]
 	s.mu.Lock()
 	if w.closed.Load() {
 		s.mu.Unlock()
-		return nil
+		return
 	}
-	s.now = time.Since(w.start)
-	return s
-}
-
-// unlock writes s's buffer out if it is due, and unlocks it.
-func (w *Writer) unlock(s *shard) {
-	if len(s.buf) >= flushSize || s.now-s.flushed >= FlushEvery {
-		w.flush(s, s.now)
+	e.ts = time.Since(w.start)
+	s.evs[s.n] = e
+	s.n++
+	if s.n == shardEvents || e.ts-s.flushed >= FlushEvery {
+		w.flush(s, e.ts)
 	}
 	s.mu.Unlock()
 }
 
-// head starts an event of phase ph on goroutine tid in s's buffer, up to
-// and including the tid; the caller adds the rest and the closing "}\n".
-func (w *Writer) head(s *shard, tid uint64, ph byte) []byte {
+// Init records the creation of resource id of type typ, caused by
+// trigger, at site (nil: unknown), on goroutine tid: the zero-length init
+// slice, the start of its flow and the start of its lifetime.
+func (w *Writer) Init(tid, id, trigger uint64, typ string, site *Site) {
+	w.record(event{ph: 'X', tid: tid, id: id, trigger: trigger, typ: typ, site: site})
+}
+
+// Thread names goroutine tid after the function it runs.
+func (w *Writer) Thread(tid uint64, fn string) {
+	w.record(event{ph: 'M', tid: tid, typ: fn})
+}
+
+// Before records the start of a run of resource id on goroutine tid.
+func (w *Writer) Before(tid, id uint64, typ string) {
+	w.record(event{ph: 'B', tid: tid, id: id, typ: typ})
+}
+
+// After records the end of the innermost run on goroutine tid.
+func (w *Writer) After(tid uint64) {
+	w.record(event{ph: 'E', tid: tid})
+}
+
+// Resolve records the promiseResolve of resource id.
+func (w *Writer) Resolve(tid, id uint64) {
+	w.record(event{ph: 'i', tid: tid, id: id})
+}
+
+// Destroy records the end of resource id's lifetime.
+func (w *Writer) Destroy(tid, id uint64, typ string) {
+	w.record(event{ph: 'e', tid: tid, id: id, typ: typ})
+}
+
+// format appends the JSON lines of e.
+func (w *Writer) format(b []byte, e *event) []byte {
+	switch e.ph {
+	case 'X':
+		b = w.head(b, e, 'X')
+		b = append(b, `,"dur":0,"cat":"init","name":`...)
+		b = appendString(b, e.typ)
+		b = append(b, `,"args":{"async_id":`...)
+		b = strconv.AppendUint(b, e.id, 10)
+		b = append(b, `,"trigger_async_id":`...)
+		b = strconv.AppendUint(b, e.trigger, 10)
+		b = appendSite(b, e.site)
+		b = append(b, "}}\n"...)
+		b = w.flow(b, e, 's')
+		b = w.head(b, e, 'b')
+		b = append(b, `,"cat":"resource","name":`...)
+		b = appendString(b, e.typ)
+		b = append(b, `,"id":`...)
+		b = strconv.AppendUint(b, e.id, 10)
+		b = append(b, `,"args":{"trigger_async_id":`...)
+		b = strconv.AppendUint(b, e.trigger, 10)
+		return append(b, "}}\n"...)
+	case 'M':
+		b = w.head(b, e, 'M')
+		b = append(b, `,"name":"thread_name","args":{"name":"goroutine `...)
+		b = strconv.AppendUint(b, e.tid, 10)
+		b = append(b, " ("...)
+		b = appendEscaped(b, e.typ)
+		return append(b, ")\"}}\n"...)
+	case 'B':
+		b = w.head(b, e, 'B')
+		b = append(b, `,"cat":"run","name":`...)
+		b = appendString(b, e.typ)
+		b = append(b, `,"args":{"async_id":`...)
+		b = strconv.AppendUint(b, e.id, 10)
+		b = append(b, "}}\n"...)
+		return w.flow(b, e, 't')
+	case 'E':
+		return append(w.head(b, e, 'E'), "}\n"...)
+	case 'i':
+		b = w.head(b, e, 'i')
+		b = append(b, `,"s":"t","cat":"resolve","name":"promiseResolve","args":{"async_id":`...)
+		b = strconv.AppendUint(b, e.id, 10)
+		return append(b, "}}\n"...)
+	case 'e':
+		b = w.head(b, e, 'e')
+		b = append(b, `,"cat":"resource","name":`...)
+		b = appendString(b, e.typ)
+		b = append(b, `,"id":`...)
+		b = strconv.AppendUint(b, e.id, 10)
+		return append(b, "}\n"...)
+	}
+	panic("tracefile: unknown event phase " + string(e.ph))
+}
+
+// head starts a JSON line of phase ph for e, up to and including its tid;
+// the caller adds the rest and the closing "}\n".
+func (w *Writer) head(b []byte, e *event, ph byte) []byte {
 	w.events.Add(1)
-	b := append(s.buf, `,{"ph":"`...)
+	b = append(b, `,{"ph":"`...)
 	b = append(b, ph, '"', ',', '"', 't', 's', '"', ':')
-	b = appendMicros(b, s.now)
+	b = appendMicros(b, e.ts)
 	b = append(b, `,"pid":`...)
 	b = strconv.AppendInt(b, int64(w.pid), 10)
 	b = append(b, `,"tid":`...)
-	return strconv.AppendUint(b, tid, 10)
+	return strconv.AppendUint(b, e.tid, 10)
 }
 
-// A Site is where a resource was created, as the trace names it: File
-// empty means unknown.
-type Site struct {
-	File string
-	Line int
-	Func string
+// flow appends a step ph ('s' or 't') of e's resource's flow arrow.
+func (w *Writer) flow(b []byte, e *event, ph byte) []byte {
+	b = w.head(b, e, ph)
+	b = append(b, `,"cat":"flow","name":"trigger","id":`...)
+	b = strconv.AppendUint(b, e.id, 10)
+	return append(b, "}\n"...)
 }
 
 // appendSite appends the site field, "file.go:12 main.worker".
-func appendSite(b []byte, s Site) []byte {
-	if s.File == "" {
+func appendSite(b []byte, s *Site) []byte {
+	if s == nil || s.File == "" {
 		return b
 	}
 	b = append(b, `,"site":"`...)
@@ -174,108 +291,6 @@ func appendSite(b []byte, s Site) []byte {
 		b = appendEscaped(b, s.Func)
 	}
 	return append(b, '"')
-}
-
-// Init records the creation of resource id of type typ, caused by
-// trigger, at site, on goroutine tid: the zero-length init slice, the start
-// of its flow and the start of its lifetime.
-func (w *Writer) Init(tid, id, trigger uint64, typ string, site Site) {
-	s := w.lock(tid)
-	if s == nil {
-		return
-	}
-	b := w.head(s, tid, 'X')
-	b = append(b, `,"dur":0,"cat":"init","name":`...)
-	b = appendString(b, typ)
-	b = append(b, `,"args":{"async_id":`...)
-	b = strconv.AppendUint(b, id, 10)
-	b = append(b, `,"trigger_async_id":`...)
-	b = strconv.AppendUint(b, trigger, 10)
-	b = appendSite(b, site)
-	s.buf = append(b, "}}\n"...)
-	w.flow(s, tid, 's', id)
-	b = w.head(s, tid, 'b')
-	b = append(b, `,"cat":"resource","name":`...)
-	b = appendString(b, typ)
-	b = append(b, `,"id":`...)
-	b = strconv.AppendUint(b, id, 10)
-	b = append(b, `,"args":{"trigger_async_id":`...)
-	b = strconv.AppendUint(b, trigger, 10)
-	s.buf = append(b, "}}\n"...)
-	w.unlock(s)
-}
-
-// flow adds a step ph ('s' or 't') of resource id's flow arrow to s.
-func (w *Writer) flow(s *shard, tid uint64, ph byte, id uint64) {
-	b := w.head(s, tid, ph)
-	b = append(b, `,"cat":"flow","name":"trigger","id":`...)
-	b = strconv.AppendUint(b, id, 10)
-	s.buf = append(b, "}\n"...)
-}
-
-// Thread names goroutine tid.
-func (w *Writer) Thread(tid uint64, name string) {
-	s := w.lock(tid)
-	if s == nil {
-		return
-	}
-	b := w.head(s, tid, 'M')
-	b = append(b, `,"name":"thread_name","args":{"name":`...)
-	b = appendString(b, name)
-	s.buf = append(b, "}}\n"...)
-	w.unlock(s)
-}
-
-// Before records the start of a run of resource id on goroutine tid.
-func (w *Writer) Before(tid, id uint64, typ string) {
-	s := w.lock(tid)
-	if s == nil {
-		return
-	}
-	b := w.head(s, tid, 'B')
-	b = append(b, `,"cat":"run","name":`...)
-	b = appendString(b, typ)
-	b = append(b, `,"args":{"async_id":`...)
-	b = strconv.AppendUint(b, id, 10)
-	s.buf = append(b, "}}\n"...)
-	w.flow(s, tid, 't', id)
-	w.unlock(s)
-}
-
-// After records the end of the innermost run on goroutine tid.
-func (w *Writer) After(tid uint64) {
-	if s := w.lock(tid); s != nil {
-		s.buf = append(w.head(s, tid, 'E'), "}\n"...)
-		w.unlock(s)
-	}
-}
-
-// Resolve records the promiseResolve of resource id.
-func (w *Writer) Resolve(tid, id uint64) {
-	s := w.lock(tid)
-	if s == nil {
-		return
-	}
-	b := w.head(s, tid, 'i')
-	b = append(b, `,"s":"t","cat":"resolve","name":"promiseResolve","args":{"async_id":`...)
-	b = strconv.AppendUint(b, id, 10)
-	s.buf = append(b, "}}\n"...)
-	w.unlock(s)
-}
-
-// Destroy records the end of resource id's lifetime.
-func (w *Writer) Destroy(tid, id uint64, typ string) {
-	s := w.lock(tid)
-	if s == nil {
-		return
-	}
-	b := w.head(s, tid, 'e')
-	b = append(b, `,"cat":"resource","name":`...)
-	b = appendString(b, typ)
-	b = append(b, `,"id":`...)
-	b = strconv.AppendUint(b, id, 10)
-	s.buf = append(b, "}\n"...)
-	w.unlock(s)
 }
 
 // Close writes out every buffer and the end of the trace, and closes the
@@ -306,7 +321,8 @@ func (w *Writer) Close() error {
 	return err
 }
 
-// Events returns the number of events recorded so far, metadata included.
+// Events returns the number of events written out so far, the metadata
+// of goroutines' names included.
 func (w *Writer) Events() int64 { return w.events.Load() }
 
 // appendMicros appends d in microseconds with three decimals.

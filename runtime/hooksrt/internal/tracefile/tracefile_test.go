@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-type event struct {
+type jsonEvent struct {
 	Name string         `json:"name"`
 	Cat  string         `json:"cat"`
 	Ph   string         `json:"ph"`
@@ -23,9 +23,9 @@ type event struct {
 	Args map[string]any `json:"args"`
 }
 
-func decode(t *testing.T, data []byte) []event {
+func decode(t *testing.T, data []byte) []jsonEvent {
 	t.Helper()
-	var evs []event
+	var evs []jsonEvent
 	if err := json.Unmarshal(data, &evs); err != nil {
 		t.Fatalf("trace is not a JSON array of events: %v\n%s", err, data)
 	}
@@ -35,13 +35,13 @@ func decode(t *testing.T, data []byte) []event {
 func TestEvents(t *testing.T) {
 	var buf bytes.Buffer
 	w := New(&buf, 42, "prog")
-	w.Init(1, 2, 1, "GOROUTINE", Site{File: "main.go", Line: 12, Func: "main.worker"})
-	w.Thread(7, "goroutine 7 (main.worker)")
+	w.Init(1, 2, 1, "GOROUTINE", &Site{File: "main.go", Line: 12, Func: "main.worker"})
+	w.Thread(7, "main.worker")
 	w.Before(7, 2, "GOROUTINE")
 	w.Resolve(7, 2)
 	w.After(7)
 	w.Destroy(7, 2, "GOROUTINE")
-	w.Init(7, 3, 2, "Timeout", Site{})
+	w.Init(7, 3, 2, "Timeout", nil)
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestConcurrent(t *testing.T) {
 			tid := uint64(100 + g)
 			for i := 0; i < runs; i++ {
 				id := uint64(g*runs + i + 2)
-				w.Init(tid, id, 1, "GOROUTINE", Site{File: "f.go", Line: i})
+				w.Init(tid, id, 1, "GOROUTINE", &Site{File: "f.go", Line: i})
 				w.Before(tid, id, "GOROUTINE")
 				w.After(tid)
 				w.Destroy(tid, id, "GOROUTINE")
@@ -170,7 +170,7 @@ func TestPeriodicFlush(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	w.Init(1, 2, 1, "GOROUTINE", Site{})
+	w.Init(1, 2, 1, "GOROUTINE", nil)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		data, _ := os.ReadFile(path)
