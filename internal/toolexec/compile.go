@@ -160,10 +160,16 @@ func (c *compileCmd) skip() string {
 		return "standard library"
 	case isRuntime(c.pkg):
 		return "the asyncinstr runtime"
-	case c.pkg == "main" && strings.HasSuffix(c.importPath(), ".test"):
-		return "generated test main"
 	}
 	return ""
+}
+
+// testMain reports whether c compiles the main package that go test
+// generates for a test binary. Only the exit rule applies to it: its
+// os.Exit(m.Run()) is the test binary's way out, which must complete the
+// trace.
+func (c *compileCmd) testMain() bool {
+	return c.pkg == "main" && strings.HasSuffix(c.importPath(), ".test")
 }
 
 func isRuntime(path string) bool {
@@ -216,6 +222,12 @@ func (c *compileCmd) instrument() ([]string, error) {
 	rs, err := selectedRules()
 	if err != nil {
 		return nil, err
+	}
+	if c.testMain() {
+		rs = slices.DeleteFunc(slices.Clone(rs), func(r *rules.Rule) bool { return !r.Main })
+		if len(rs) == 0 {
+			return nil, nil
+		}
 	}
 	g, _ := parentGo() // without it, sites are named by import path, and no rules file is read
 	if rs, err = rewrite.WithRulesFiles(rs, g.mainModules()...); err != nil {
