@@ -206,11 +206,45 @@ method and URL. They drive their resources through Resource's Init,
 InitIn, Enter, EnterOnce and Dispose, which are meant for them, not for
 programs (which have AsyncResource).
 
+# Seeing a run: the trace and the leak report
+
+Two environment variables, read when the program starts, need no hook of
+the program's own:
+
+  - ASYNCINSTR_TRACE=FILE writes every event to FILE as it happens, as a
+    Chrome trace (the JSON Array Format) that Perfetto and chrome://tracing
+    open: a slice where each resource was created, a slice per run on the
+    goroutine that ran it, a flow arrow from the creation to the runs, and
+    the resource's lifetime from init to destroy. asyncinstr graph draws
+    its trigger tree. "%p" in FILE stands for the process id. The events go
+    through a fixed number of buffers written out when full and every 100
+    ms, so memory stays bounded and a program that crashes leaves a trace
+    that lacks at most its last 100 ms. The format is specified in
+    docs/trace-format.md of the asyncinstr repository.
+  - ASYNCINSTR_LEAKS=1 prints to standard error, when the program ends,
+    every resource that was created and never destroyed, grouped by type
+    and creation site with counts, each group with the trigger chain of its
+    oldest resource (LeakReport shows the form).
+
+Go has no hook at program exit, so the program must say when it ends:
+Finish completes the trace and prints the report. The rewriter makes func
+main defer it and turns os.Exit(code) into Exit(os.Exit, code, &site) (the
+exit rule); in compile-time mode it does the same for the main that go
+test generates. A program that ends otherwise (log.Fatal, a panic in a
+goroutine, a signal) prints no report and leaves a trace without its last
+events and closing bracket, which the readers accept.
+
+Either variable enables a hook, with what that implies (see Hooks and
+their delivery):
+tracking is on, and a before/after mismatch is fatal. WatchLeaks and
+LiveResources give a program or test the same records, and package hooksleak
+builds a goleak-style test helper on them.
+
 # Entry points for instrumented code
 
 Go, GoFunc, GoFuncErr, TryGo, AfterFunc, StopTimer, ResetTimer,
 ContextAfterFunc, Send, NewTimer, After, NewTicker, Tick, StopTicker,
-TimeRecv, NewCallback and the Task, Handoff, Scope, TimeChan and Callback
+TimeRecv, NewCallback, Exit and the Task, Handoff, Scope, TimeChan and Callback
 types are called by
 code that asyncinstr rewrote. Their doc comments give the shapes the
 rewriter emits, written with the hooksrt names; the rewritten files call
