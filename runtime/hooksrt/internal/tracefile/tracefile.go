@@ -13,6 +13,7 @@
 package tracefile
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -49,7 +50,6 @@ type Writer struct {
 	pid    int
 	start  time.Time
 	closed atomic.Bool
-	events atomic.Int64
 	timer  *time.Timer
 	shards [shards]shard
 }
@@ -59,6 +59,7 @@ type shard struct {
 	evs     [shardEvents]event
 	n       int
 	out     []byte        // formatting buffer, reused
+	lines   int64         // JSON lines written out
 	flushed time.Duration // since start, when the buffer was last written out
 	_       [64]byte      // keep shards' locks on separate cache lines
 }
@@ -144,6 +145,7 @@ func (w *Writer) flush(s *shard, now time.Duration) {
 		b = w.format(b, &s.evs[i])
 		s.evs[i] = event{} // keep no type or site alive
 	}
+	s.lines += int64(bytes.Count(b, []byte("\n")))
 	s.n = 0
 	w.write(b)
 	s.out = b
@@ -259,7 +261,6 @@ func (w *Writer) format(b []byte, e *event) []byte {
 // head starts a JSON line of phase ph for e, up to and including its tid;
 // the caller adds the rest and the closing "}\n".
 func (w *Writer) head(b []byte, e *event, ph byte) []byte {
-	w.events.Add(1)
 	b = append(b, `,{"ph":"`...)
 	b = append(b, ph, '"', ',', '"', 't', 's', '"', ':')
 	b = appendMicros(b, e.ts)
@@ -309,7 +310,7 @@ func (w *Writer) Close() error {
 		w.flush(s, 0)
 		s.mu.Unlock()
 	}
-	w.write(fmt.Appendf(nil, `,{"name":"trace_end","ph":"M","pid":%d,"tid":0,"args":{"events":%d}}`+"\n]\n", w.pid, w.events.Load()))
+	w.write(fmt.Appendf(nil, `,{"name":"trace_end","ph":"M","pid":%d,"tid":0,"args":{"events":%d}}`+"\n]\n", w.pid, w.Events()))
 	w.mu.Lock()
 	err := w.err
 	w.mu.Unlock()
@@ -323,7 +324,16 @@ func (w *Writer) Close() error {
 
 // Events returns the number of events written out so far, the metadata
 // of goroutines' names included.
-func (w *Writer) Events() int64 { return w.events.Load() }
+func (w *Writer) Events() int64 {
+	var n int64
+	for i := range w.shards {
+		s := &w.shards[i]
+		s.mu.Lock()
+		n += s.lines
+		s.mu.Unlock()
+	}
+	return n
+}
 
 // appendMicros appends d in microseconds with three decimals.
 func appendMicros(b []byte, d time.Duration) []byte {

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -187,4 +189,33 @@ func TestPeriodicFlush(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// BenchmarkEvent measures recording one hook event into a trace written
+// to io.Discard, from all Ps at once: a goroutine's life (init, before,
+// after, destroy) is four such events, written as seven lines.
+func BenchmarkEvent(b *testing.B) {
+	w := New(io.Discard, 1, "bench")
+	site := &Site{File: "main.go", Line: 12, Func: "main.worker"}
+	var next atomic.Uint64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		tid := next.Add(1)
+		id := tid << 32
+		for pb.Next() {
+			id++
+			switch id % 4 {
+			case 0:
+				w.Init(tid, id, 1, "GOROUTINE", site)
+			case 1:
+				w.Before(tid, id, "GOROUTINE")
+			case 2:
+				w.After(tid)
+			default:
+				w.Destroy(tid, id, "GOROUTINE")
+			}
+		}
+	})
+	b.StopTimer()
+	w.Close()
 }
