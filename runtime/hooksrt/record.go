@@ -274,12 +274,16 @@ func recDestroy(id uint64) {
 // events after it are not traced. The rewriter makes main defer it, and
 // calls it before os.Exit (see Exit); a program that uses hooksrt without
 // the rewriter can defer it in main itself.
-func Finish() { finish("main returned") }
+func Finish() { finish("when main returned") }
 
 // Exit is os.Exit for rewritten code: it calls Finish and then exit. The
 // rewriter turns os.Exit(code) into Exit(os.Exit, code, &site).
 func Exit(exit func(int), code int, site *Site) {
-	finish(fmt.Sprintf("os.Exit(%d) at %s", code, site))
+	how := fmt.Sprintf("at os.Exit(%d)", code)
+	if site != nil {
+		how += " (" + site.String() + ")"
+	}
+	finish(how)
 	exit(code)
 }
 
@@ -293,7 +297,7 @@ func finish(how string) {
 	if leaks {
 		settle(nil)
 		if rs := LiveResources(); len(rs) > 0 {
-			fmt.Fprintf(os.Stderr, "asyncinstr: %s with %s", how, LeakReport(rs))
+			fmt.Fprintf(os.Stderr, "asyncinstr: %s, %s", how, LeakReport(rs))
 		}
 	}
 	if trace != nil {

@@ -241,7 +241,7 @@ func TestExitReportsLeaks(t *testing.T) {
 	if code != 3 || stdout != "" {
 		t.Fatalf("exit %d, want 3\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	want := `asyncinstr: os.Exit(3) at rec.go:40 with 1 resource was never destroyed:
+	want := `asyncinstr: at os.Exit(3) (rec.go:40), 1 resource was never destroyed:
 1 × GOROUTINE created at rec.go:20 main.inner (id ID)
 	caused by GOROUTINE ID created at rec.go:10 main.outer
 	caused by ROOT (package initialisation and main)
