@@ -20,7 +20,8 @@ help: ## list the targets
 TIMEOUT   ?= 40m
 
 test: ## run every test under the race detector
-	for m in $(MODULES); do (cd $$m && $(GO) test -race -count=1 -timeout $(TIMEOUT) ./...) || exit 1; done
+	./scripts/install-chromium
+	for m in $(MODULES); do (cd $$m && ASYNCINSTR_REQUIRE_CHROMIUM=1 $(GO) test -race -count=1 -timeout $(TIMEOUT) ./...) || exit 1; done
 
 test-short: ## run the quick tests under the race detector
 	for m in $(MODULES); do (cd $$m && $(GO) test -race -short -count=1 -timeout $(TIMEOUT) ./...) || exit 1; done

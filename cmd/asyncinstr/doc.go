@@ -211,6 +211,42 @@ error, never a silently uninstrumented binary. A package that does not
 compile as written is compiled unchanged, so that the compiler's own errors
 report why.
 
+# Seeing a run: asyncinstr graph
+
+	asyncinstr graph [-format svg|dot|html] [-all] [-o file] tracefile
+
+reads the trace that an instrumented program run with
+ASYNCINSTR_TRACE=tracefile wrote (the format is docs/trace-format.md) and
+draws its trigger tree: every resource under the resource that caused it
+(its trigger_async_id), labelled with its type, id, creation site, how
+long it lived and how long its runs took, with the resources never
+destroyed marked (a red dashed border). The root (id 1) and the unknown
+context (id 0) head the trees; a trigger with no init of its own, a
+resource created before tracing began, hangs under the root as "created
+before the trace". The trace of a program that crashed, which lacks its
+closing line and may end in the middle of an event, will do. The flags
+are:
+
+	-format svg
+		a picture that asyncinstr lays out itself, left to right, boxes
+		coloured by type (the default)
+	-format dot
+		a Graphviz digraph (dot -Tsvg)
+	-format html
+		one self-contained page to explore a large tree: click a row
+		to collapse or expand it, search by type, site or #id, expand
+		or collapse everything
+	-all
+		in svg and dot, draw every resource: by default the childless
+		siblings of one type and site (and alike in being destroyed or
+		not) are drawn as one node "TYPE ×N"
+	-o file
+		write to file, through a temporary file renamed into place,
+		instead of standard output
+
+A trace that is not valid is reported as "file:line: message" at the
+offending event, with exit status 2 and no output file.
+
 # Exit status
 
 In source mode, 0 on success; 1 when -l or -d found something to change; 2

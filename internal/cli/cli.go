@@ -25,6 +25,7 @@ const Version = "v0.1.0-dev"
 
 const usage = `usage: asyncinstr [flags] [packages]
        asyncinstr [-rules list] go build|install|run|test|list|vet [go flags] [packages]
+       asyncinstr graph [-format svg|dot|html] [-all] [-o file] tracefile
 
 asyncinstr rewrites Go packages so that their goroutines, timers, channel
 handoffs, connections and HTTP requests report to
@@ -69,6 +70,9 @@ type options struct {
 // When the go command runs it as -toolexec, it answers for the tool it
 // was given instead: see package toolexec.
 func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "graph" {
+		return runGraph(args[1:], stdout, stderr)
+	}
 	if toolexec.Is(args) {
 		return toolexec.Main(args, stdout, stderr)
 	}
