@@ -8,7 +8,7 @@ MODULES   := . runtime
 BENCHSTAT ?= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 COUNT     ?= 10
 
-.PHONY: help test test-short golden lint demo demo-source corpus bench
+.PHONY: help test test-short golden lint demo demo-source picture corpus bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -36,13 +36,22 @@ lint: ## gofmt and go vet
 
 # demo is the main job end to end: asyncinstr is built, and runs the
 # example through the go command in compile-time mode (the sources stay
-# untouched). demo-source does the same through an instrumented copy of
-# this module written by source mode.
+# untouched), which prints its event tree and, through ASYNCINSTR_TRACE,
+# writes its trace; asyncinstr graph draws the trace. demo-source does the
+# same through an instrumented copy of this module written by source mode.
 DEMO_DIR  ?= $${TMPDIR:-/tmp}/asyncinstr-demo
 
-demo: ## build asyncinstr and run the bundled example through it: its event tree
+demo: ## build asyncinstr and run the bundled example through it: its event tree, trace and picture
 	$(GO) build -o $(DEMO_DIR)-bin/asyncinstr ./cmd/asyncinstr
-	$(DEMO_DIR)-bin/asyncinstr go run ./examples/hooktree
+	ASYNCINSTR_TRACE=$(DEMO_DIR)-bin/hooktree.json $(DEMO_DIR)-bin/asyncinstr go run ./examples/hooktree
+	cd $(DEMO_DIR)-bin && ./asyncinstr graph -o hooktree.svg hooktree.json
+	@echo "trace: $(DEMO_DIR)-bin/hooktree.json (open it in https://ui.perfetto.dev)"
+	@echo "trigger tree: $(DEMO_DIR)-bin/hooktree.svg"
+
+picture: ## redraw the README's picture, the trigger tree of examples/requestid
+	$(GO) build -o $(DEMO_DIR)-bin/asyncinstr ./cmd/asyncinstr
+	ASYNCINSTR_TRACE=$(DEMO_DIR)-bin/requestid.json $(DEMO_DIR)-bin/asyncinstr go run ./examples/requestid -requests 3 >/dev/null
+	cd $(DEMO_DIR)-bin && ./asyncinstr graph -o $(CURDIR)/docs/requestid.svg requestid.json
 
 demo-source: ## the same through an instrumented copy of the module (source mode)
 	rm -rf $(DEMO_DIR)
