@@ -211,7 +211,23 @@ error, never a silently uninstrumented binary. A package that does not
 compile as written is compiled unchanged, so that the compiler's own errors
 report why.
 
-# Seeing a run: asyncinstr graph
+# Seeing a run: the trace, the leak report and asyncinstr graph
+
+An instrumented program reads two environment variables when it starts
+(package hooksrt documents them):
+
+	ASYNCINSTR_TRACE=FILE
+		write every event to FILE, streaming, as a Chrome trace that
+		Perfetto and chrome://tracing open ("%p" in FILE stands for
+		the process id)
+	ASYNCINSTR_LEAKS=1
+		print, when the program ends, every resource that was never
+		destroyed, grouped by creation site, with its trigger chain
+
+Go has no exit hook, so the exit rule makes the program say when it ends:
+func main of package main defers hooksrt.Finish, and os.Exit(code) becomes
+a call of hooksrt.Exit, which finishes first. In compile-time mode, the
+main that go test generates gets the exit rule too.
 
 	asyncinstr graph [-format svg|dot|html] [-all] [-o file] tracefile
 
