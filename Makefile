@@ -80,5 +80,5 @@ bench: ## plain vs instrumented benchmarks, side by side, through benchstat
 		./hooksrt.bench.test -test.run '^$$' -test.bench . -test.benchmem -test.count 1 >> bench.txt || exit 1; \
 		./hookshttp.bench.test -test.run '^$$' -test.bench . -test.benchmem -test.count 1 >> bench.txt || exit 1; \
 	done
-	$(BENCHSTAT) -col '/mode@(plain off tracking hooks4 als)' bench.txt
+	$(BENCHSTAT) -col '/mode@(plain off tracking hooks4 als trace)' bench.txt
 	$(BENCHSTAT) -filter '.name:(ExecutionAsyncID OR Dispatch OR AsyncLocalStorage OR GoroutineResource)' bench.txt
