@@ -75,10 +75,12 @@ corpus: ## the corpus's test suites, plain vs instrumented (long)
 bench: ## plain vs instrumented benchmarks, side by side, through benchstat
 	cd runtime && $(GO) test -c -o ../hooksrt.bench.test ./hooksrt/
 	cd runtime && $(GO) test -c -o ../hookshttp.bench.test ./hookshttp/
+	cd runtime && $(GO) test -c -o ../tracefile.bench.test ./hooksrt/internal/tracefile/
 	rm -f bench.txt
 	for i in $$(seq $(COUNT)); do \
 		./hooksrt.bench.test -test.run '^$$' -test.bench . -test.benchmem -test.count 1 >> bench.txt || exit 1; \
 		./hookshttp.bench.test -test.run '^$$' -test.bench . -test.benchmem -test.count 1 >> bench.txt || exit 1; \
+		./tracefile.bench.test -test.run '^$$' -test.bench . -test.benchmem -test.count 1 >> bench.txt || exit 1; \
 	done
 	$(BENCHSTAT) -col '/mode@(plain off tracking hooks4 als trace)' bench.txt
-	$(BENCHSTAT) -filter '.name:(ExecutionAsyncID OR Dispatch OR AsyncLocalStorage OR GoroutineResource)' bench.txt
+	$(BENCHSTAT) -filter '.name:(ExecutionAsyncID OR Dispatch OR AsyncLocalStorage OR GoroutineResource OR Event)' bench.txt
