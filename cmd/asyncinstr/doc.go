@@ -213,7 +213,7 @@ report why.
 
 # Seeing a run: the trace, the leak report and asyncinstr graph
 
-An instrumented program reads two environment variables when it starts
+An instrumented program reads three environment variables when it starts
 (package hooksrt documents them):
 
 	ASYNCINSTR_TRACE=FILE
@@ -223,6 +223,10 @@ An instrumented program reads two environment variables when it starts
 	ASYNCINSTR_LEAKS=1
 		print, when the program ends, every resource that was never
 		destroyed, grouped by creation site, with its trigger chain
+	ASYNCINSTR_GOTRACE=1
+		report to the execution tracer too (go test -trace): each
+		resource a runtime/trace task under its trigger's, each run a
+		region, for go tool trace
 
 Go has no exit hook, so the exit rule makes the program say when it ends:
 func main of package main defers hooksrt.Finish, and os.Exit(code) becomes

@@ -225,6 +225,11 @@ the program's own:
     every resource that was created and never destroyed, grouped by type
     and creation site with counts, each group with the trigger chain of its
     oldest resource (LeakReport shows the form).
+  - ASYNCINSTR_GOTRACE=1 reports to the runtime's execution tracer too,
+    while it runs (go test -trace, trace.Start, a trace.FlightRecorder):
+    each resource is a runtime/trace task, the child of its trigger's task,
+    with its site logged, and each run is a region of its task named after
+    its type, so that go tool trace shows the trigger tree and the runs.
 
 Go has no hook at program exit, so the program must say when it ends:
 Finish completes the trace and prints the report. The rewriter makes func
@@ -234,7 +239,7 @@ test generates. A program that ends otherwise (log.Fatal, a panic in a
 goroutine, a signal) prints no report and leaves a trace without its last
 events and closing bracket, which the readers accept.
 
-Either variable enables a hook, with what that implies (see Hooks and
+Each of them enables a hook, with what that implies (see Hooks and
 their delivery):
 tracking is on, and a before/after mismatch is fatal. WatchLeaks and
 LiveResources give a program or test the same records, and package hooksleak

@@ -36,7 +36,7 @@ func StartTrace(path string) (stop func() int64) {
 	if err != nil {
 		panic(err)
 	}
-	startRecorder(w, path, false)
+	startRecorder(sinks{trace: w, path: path})
 	return func() int64 {
 		rec.mu.Lock()
 		rec.hook.Disable()

@@ -4,10 +4,12 @@ package hooksrt
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,6 +32,12 @@ const (
 	// LeaksEnv set to 1 prints at exit every resource that was created
 	// and never destroyed (see LeakReport).
 	LeaksEnv = "ASYNCINSTR_LEAKS"
+	// GoTraceEnv set to 1 reports resources to the runtime's execution
+	// tracer (runtime/trace) too, while it runs (go test -trace, trace.Start,
+	// a trace.FlightRecorder): each resource is a task, a child task of its
+	// trigger's, and each run a region of its task, so that go tool trace
+	// shows them.
+	GoTraceEnv = "ASYNCINSTR_GOTRACE"
 )
 
 // The recorder is the hook behind TraceEnv, LeaksEnv and WatchLeaks. It
@@ -42,7 +50,8 @@ var rec struct {
 	hook     *AsyncHook
 	trace    *tracefile.Writer // set before the hook is enabled
 	path     string
-	leaksEnv bool
+	goTrace  bool        // report to runtime/trace; set before the hook is enabled
+	report   bool        // print the leak report at the end
 	watching atomic.Bool // records keep their causes
 	finished atomic.Bool
 	shards   [64]recShard
@@ -59,6 +68,10 @@ type record struct {
 	typ         string
 	site        *Site
 	causes      []Cause
+	// The resource's runtime/trace task, when GoTraceEnv is set and the
+	// execution tracer ran when the resource was created.
+	task    *trace.Task
+	taskCtx context.Context
 }
 
 // maxCauses bounds the trigger chain a record keeps, so that a long chain
@@ -104,7 +117,7 @@ func init() {
 
 // startFromEnv starts what TraceEnv and LeaksEnv ask for.
 func startFromEnv() error {
-	var trace *tracefile.Writer
+	var tw *tracefile.Writer
 	path := os.Getenv(TraceEnv)
 	if path != "" {
 		path = strings.ReplaceAll(path, "%p", strconv.Itoa(os.Getpid()))
@@ -112,7 +125,7 @@ func startFromEnv() error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", TraceEnv, err)
 		}
-		trace = w
+		tw = w
 		w.Thread(1, "main")
 	}
 	leaks := false
@@ -123,28 +136,48 @@ func startFromEnv() error {
 		}
 		leaks = b
 	}
-	if trace != nil || leaks {
-		startRecorder(trace, path, leaks)
+	goTrace := false
+	if s := os.Getenv(GoTraceEnv); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("%s=%s: want 1 or 0", GoTraceEnv, s)
+		}
+		goTrace = b
+	}
+	if tw != nil || leaks || goTrace {
+		startRecorder(sinks{trace: tw, path: path, watch: leaks, report: leaks, goTrace: goTrace})
 	}
 	return nil
 }
 
-// startRecorder enables the recorder's hook, once: with every callback when
-// tracing, with init and destroy alone to watch leaks.
-func startRecorder(trace *tracefile.Writer, path string, leaks bool) {
+// sinks says what the recorder feeds.
+type sinks struct {
+	trace   *tracefile.Writer
+	path    string // of trace
+	watch   bool   // keep trigger chains (LeaksEnv, WatchLeaks)
+	report  bool   // print the leak report at the end (LeaksEnv)
+	goTrace bool   // report to runtime/trace (GoTraceEnv)
+}
+
+// startRecorder enables the recorder's hook, once: with init and destroy,
+// and with before and after too when it writes a trace or reports to
+// runtime/trace.
+func startRecorder(s sinks) {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	if leaks {
+	if s.watch {
 		rec.watching.Store(true)
-		rec.leaksEnv = rec.leaksEnv || path != "" || trace == nil
 	}
 	if rec.hook != nil {
 		return
 	}
 	cb := Callbacks{Init: recInit, Destroy: recDestroy}
-	if trace != nil {
-		rec.trace, rec.path = trace, path
-		cb.Before, cb.After, cb.PromiseResolve = recBefore, recAfter, recResolve
+	rec.report, rec.trace, rec.path, rec.goTrace = s.report, s.trace, s.path, s.goTrace
+	if s.trace != nil || s.goTrace {
+		cb.Before, cb.After = recBefore, recAfter
+	}
+	if s.trace != nil {
+		cb.PromiseResolve = recResolve
 	}
 	rec.hook = CreateHook(cb).Enable()
 }
@@ -154,7 +187,7 @@ func startRecorder(trace *tracefile.Writer, path string, leaks bool) {
 // what LeaksEnv and package hooksleak use. It switches tracking on, and
 // enables a hook: with it on, a before/after mismatch is fatal, as with any
 // hook.
-func WatchLeaks() { startRecorder(nil, "", true) }
+func WatchLeaks() { startRecorder(sinks{watch: true}) }
 
 // LiveResources returns the resources created since WatchLeaks (or since
 // the start, with TraceEnv or LeaksEnv set) that are not destroyed yet,
@@ -216,6 +249,9 @@ func recInit(id uint64, typ string, trigger uint64, obj any) {
 	if rec.watching.Load() {
 		r.causes = causeOf(trigger)
 	}
+	if rec.goTrace && trace.IsEnabled() {
+		goTraceTask(r)
+	}
 	s := recShardOf(id)
 	s.mu.Lock()
 	if s.m == nil {
@@ -228,29 +264,38 @@ func recInit(id uint64, typ string, trigger uint64, obj any) {
 	}
 }
 
-// typeOf returns the type of live resource id, "?" if it has no record.
-func typeOf(id uint64) (string, *Site) {
-	if r := recGet(id); r != nil {
-		return r.typ, r.site
-	}
-	return "?", nil
-}
-
 func recBefore(id uint64) {
-	typ, site := typeOf(id)
-	tid := goid.Get()
-	if typ == typeGoroutine {
-		// A GOROUTINE runs once, on the goroutine it started: name it.
-		fn := "?"
-		if site != nil && site.Func != "" {
-			fn = site.Func
-		}
-		rec.trace.Thread(tid, fn)
+	r := recGet(id)
+	typ, site := "?", (*Site)(nil)
+	if r != nil {
+		typ, site = r.typ, r.site
 	}
-	rec.trace.Before(tid, id, typ)
+	tid := goid.Get()
+	if t := rec.trace; t != nil {
+		if typ == typeGoroutine {
+			// A GOROUTINE runs once, on the goroutine it started: name it.
+			fn := "?"
+			if site != nil && site.Func != "" {
+				fn = site.Func
+			}
+			t.Thread(tid, fn)
+		}
+		t.Before(tid, id, typ)
+	}
+	if rec.goTrace {
+		goTraceBefore(tid, r, typ)
+	}
 }
 
-func recAfter(uint64) { rec.trace.After(goid.Get()) }
+func recAfter(uint64) {
+	tid := goid.Get()
+	if t := rec.trace; t != nil {
+		t.After(tid)
+	}
+	if rec.goTrace {
+		goTraceAfter(tid)
+	}
+}
 
 func recResolve(id uint64) { rec.trace.Resolve(goid.Get(), id) }
 
@@ -266,6 +311,73 @@ func recDestroy(id uint64) {
 			typ = r.typ
 		}
 		t.Destroy(goid.Get(), id, typ)
+	}
+	if r != nil && r.task != nil {
+		r.task.End()
+	}
+}
+
+// The runtime/trace sink (GoTraceEnv). A resource created while the
+// execution tracer runs is a task, the child of its trigger's task when
+// that has one, with its site logged; each run of a resource is a region,
+// of its task if it has one, named after its type. Regions must end on the
+// goroutine that began them, so each goroutine's open regions are kept in
+// a table by goroutine id, as a stack: runs nest.
+var goRegions [64]struct {
+	mu sync.Mutex
+	m  map[uint64][]*trace.Region
+}
+
+// goTraceTask makes r's task; r is not published yet.
+func goTraceTask(r *record) {
+	parent := context.Background()
+	if p := recGet(r.trigger); p != nil && p.taskCtx != nil {
+		parent = p.taskCtx
+	}
+	r.taskCtx, r.task = trace.NewTask(parent, r.typ)
+	if r.site != nil {
+		trace.Log(r.taskCtx, "site", r.site.String())
+	}
+}
+
+// goTraceBefore begins the region of a run, or pushes nil while the
+// tracer is off, so that each after ends its own before's region.
+func goTraceBefore(tid uint64, r *record, typ string) {
+	var region *trace.Region
+	if trace.IsEnabled() {
+		ctx := context.Background()
+		if r != nil && r.taskCtx != nil {
+			ctx = r.taskCtx
+		}
+		region = trace.StartRegion(ctx, typ)
+	}
+	g := &goRegions[tid%uint64(len(goRegions))]
+	g.mu.Lock()
+	if g.m == nil {
+		g.m = make(map[uint64][]*trace.Region)
+	}
+	g.m[tid] = append(g.m[tid], region)
+	g.mu.Unlock()
+}
+
+// goTraceAfter ends the region that the innermost goTraceBefore on the
+// goroutine began, if it began one.
+func goTraceAfter(tid uint64) {
+	g := &goRegions[tid%uint64(len(goRegions))]
+	g.mu.Lock()
+	stack := g.m[tid]
+	var region *trace.Region
+	if n := len(stack); n > 0 {
+		region = stack[n-1]
+		if n == 1 {
+			delete(g.m, tid)
+		} else {
+			g.m[tid] = stack[:n-1]
+		}
+	}
+	g.mu.Unlock()
+	if region != nil {
+		region.End()
 	}
 }
 
@@ -292,16 +404,16 @@ func finish(how string) {
 		return
 	}
 	rec.mu.Lock()
-	leaks, trace, path := rec.leaksEnv, rec.trace, rec.path
+	report, tw, path := rec.report, rec.trace, rec.path
 	rec.mu.Unlock()
-	if leaks {
+	if report {
 		settle(nil)
 		if rs := LiveResources(); len(rs) > 0 {
 			fmt.Fprintf(os.Stderr, "asyncinstr: %s, %s", how, LeakReport(rs))
 		}
 	}
-	if trace != nil {
-		if err := trace.Close(); err != nil {
+	if tw != nil {
+		if err := tw.Close(); err != nil {
 			fmt.Fprintf(os.Stderr, "asyncinstr: %s %s: %v\n", TraceEnv, path, err)
 		}
 	}

@@ -9,6 +9,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"runtime/trace"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -314,4 +317,80 @@ func init() {
 		time.Sleep(300 * time.Millisecond) // three periodic flushes
 		panic("crash")
 	})
+}
+
+const goTraceOutEnv = "HOOKSRT_TEST_GOTRACE_OUT"
+
+func init() {
+	child("record/gotrace", func() {
+		f, err := os.Create(os.Getenv(goTraceOutEnv))
+		if err != nil {
+			panic(err)
+		}
+		if err := trace.Start(f); err != nil {
+			panic(err)
+		}
+		block := make(chan struct{})
+		recScenario(block)
+		close(block)
+		recWaitLive(0)
+		trace.Stop()
+		f.Close()
+	})
+}
+
+// TestGoTraceEnv checks that ASYNCINSTR_GOTRACE makes resources tasks of
+// the execution tracer, each the child of its trigger's, with its site
+// logged, and their runs regions: what go tool trace shows.
+func TestGoTraceEnv(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go tool trace")
+	}
+	out := filepath.Join(t.TempDir(), "go.trace")
+	_, stderr, code := runRecChild(t, "record/gotrace", hooksrt.GoTraceEnv+"=1", goTraceOutEnv+"="+out)
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d\nstderr:\n%s", code, stderr)
+	}
+	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
+	parsed, err := exec.Command(goCmd, "tool", "trace", "-d=parsed", out).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go tool trace: %v\n%s", err, parsed)
+	}
+	// Lines such as (Go 1.26)
+	//	M=1 P=1 G=29 TaskBegin Time=... ID=2 Parent=1 Type="GOROUTINE"
+	//	M=1 P=1 G=29 Log Time=... Task=2 Category="site" Message="rec.go:20 main.inner"
+	//	M=1 P=1 G=30 RegionBegin Time=... Task=2 Type="GOROUTINE"
+	// where a task with no parent has Parent=2^64-1.
+	tasks := map[string]string{} // site -> "task parent"
+	taskOf := map[string]string{}
+	var regions []string
+	taskLine := regexp.MustCompile(` TaskBegin Time=\d+ ID=(\d+) Parent=(\d+) Type="([^"]*)"`)
+	logLine := regexp.MustCompile(` Log Time=\d+ Task=(\d+) Category="site" Message="([^"]*)"`)
+	regionLine := regexp.MustCompile(` RegionBegin Time=\d+ Task=(\d+) Type="([^"]*)"`)
+	parent := map[string]string{}
+	for _, line := range strings.Split(string(parsed), "\n") {
+		if m := taskLine.FindStringSubmatch(line); m != nil {
+			parent[m[1]] = m[2]
+		}
+		if m := logLine.FindStringSubmatch(line); m != nil {
+			tasks[m[2]] = m[1]
+			taskOf[m[1]] = m[2]
+		}
+		if m := regionLine.FindStringSubmatch(line); m != nil {
+			regions = append(regions, taskOf[m[1]]+" "+m[2])
+		}
+	}
+	outer, inner, timer := tasks["rec.go:10 main.outer"], tasks["rec.go:20 main.inner"], tasks["rec.go:30 main.tick"]
+	if outer == "" || inner == "" || timer == "" {
+		t.Fatalf("tasks by site: %v\n%s", tasks, parsed)
+	}
+	const none = "18446744073709551615"
+	if parent[inner] != outer || parent[outer] != none || parent[timer] != none {
+		t.Errorf("task parents: inner %s (want outer %s), outer %s, timer %s (want none)", parent[inner], outer, parent[outer], parent[timer])
+	}
+	slices.Sort(regions)
+	want := []string{"rec.go:10 main.outer GOROUTINE", "rec.go:20 main.inner GOROUTINE", "rec.go:30 main.tick Timeout"}
+	if !slices.Equal(regions, want) {
+		t.Errorf("regions %q, want %q", regions, want)
+	}
 }
