@@ -87,10 +87,10 @@ func init() {
 				fmt.Printf("\tcaused by %s %s\n", c.Type, c.Site)
 			}
 		}
+		hooksrt.Finish() // prints no report: LeaksEnv is not set
 		close(block)
 		recWaitLive(0)
 		fmt.Println("live after close:", len(hooksrt.LiveResources()))
-		hooksrt.Finish() // prints nothing: LeaksEnv is not set
 	})
 }
 
