@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -109,45 +110,43 @@ type LiveResource struct {
 	Causes []Cause
 }
 
-func init() {
-	if err := startFromEnv(); err != nil {
-		fmt.Fprintf(os.Stderr, "asyncinstr: %v\n", err)
-	}
-}
+func init() { startFromEnv(os.Stderr) }
 
-// startFromEnv starts what TraceEnv and LeaksEnv ask for.
-func startFromEnv() error {
+// startFromEnv starts what TraceEnv, LeaksEnv and GoTraceEnv ask for. A
+// variable it cannot use is reported on errs and ignored: the program
+// runs as it would without it.
+func startFromEnv(errs io.Writer) {
 	var tw *tracefile.Writer
 	path := os.Getenv(TraceEnv)
 	if path != "" {
 		path = strings.ReplaceAll(path, "%p", strconv.Itoa(os.Getpid()))
 		w, err := tracefile.Create(path, os.Getpid(), filepath.Base(os.Args[0]))
 		if err != nil {
-			return fmt.Errorf("%s: %w", TraceEnv, err)
+			fmt.Fprintf(errs, "asyncinstr: %s: %v\n", TraceEnv, err)
+		} else {
+			tw = w
+			w.Thread(1, "main")
 		}
-		tw = w
-		w.Thread(1, "main")
 	}
-	leaks := false
-	if s := os.Getenv(LeaksEnv); s != "" {
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			return fmt.Errorf("%s=%s: want 1 or 0", LeaksEnv, s)
-		}
-		leaks = b
-	}
-	goTrace := false
-	if s := os.Getenv(GoTraceEnv); s != "" {
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			return fmt.Errorf("%s=%s: want 1 or 0", GoTraceEnv, s)
-		}
-		goTrace = b
-	}
+	leaks := boolEnv(errs, LeaksEnv)
+	goTrace := boolEnv(errs, GoTraceEnv)
 	if tw != nil || leaks || goTrace {
 		startRecorder(sinks{trace: tw, path: path, watch: leaks, report: leaks, goTrace: goTrace})
 	}
-	return nil
+}
+
+// boolEnv reads the environment variable name as a boolean, false when it
+// is unset or not one.
+func boolEnv(errs io.Writer, name string) bool {
+	s := os.Getenv(name)
+	if s == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		fmt.Fprintf(errs, "asyncinstr: %s=%s: want 1 or 0\n", name, s)
+	}
+	return b
 }
 
 // sinks says what the recorder feeds.
@@ -190,8 +189,8 @@ func startRecorder(s sinks) {
 func WatchLeaks() { startRecorder(sinks{watch: true}) }
 
 // LiveResources returns the resources created since WatchLeaks (or since
-// the start, with TraceEnv or LeaksEnv set) that are not destroyed yet,
-// oldest first.
+// the start, with TraceEnv, LeaksEnv or GoTraceEnv set) that are not
+// destroyed yet, oldest first.
 func LiveResources() []LiveResource {
 	var out []LiveResource
 	for i := range rec.shards {
