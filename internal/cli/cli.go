@@ -76,11 +76,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if toolexec.Is(args) {
 		return toolexec.Main(args, stdout, stderr)
 	}
-	fs := flag.NewFlagSet("asyncinstr", flag.ContinueOnError)
-	// The flag package prints the usage itself when asked for help or
-	// given a bad flag; keep it, and decide where it goes after Parse.
-	var parseOut bytes.Buffer
-	fs.SetOutput(&parseOut)
+	fs, parseOut := newFlagSet("asyncinstr")
 	var o options
 	version := fs.Bool("version", false, "print the version and exit")
 	fs.BoolVar(&o.list, "l", false, "list the files that would change; exit 1 if any would")
@@ -100,13 +96,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(fs.Output(), "  %-17s %s\n", r.Name, r.Doc)
 		}
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			stdout.Write(parseOut.Bytes())
-			return exitOK
-		}
-		stderr.Write(parseOut.Bytes())
-		return exitError
+	if code, ok := parse(fs, parseOut, args, stdout, stderr); !ok {
+		return code
 	}
 	if *version {
 		fmt.Fprintln(stdout, "asyncinstr", Version)
@@ -136,6 +127,33 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	return run(&o, res, stdout, stderr)
+}
+
+// newFlagSet returns a flag set for the command or a subcommand, with the
+// buffer that parse gets its messages from: the flag package prints the
+// usage itself when asked for help or given a bad flag, and parse decides
+// where that goes.
+func newFlagSet(name string) (*flag.FlagSet, *bytes.Buffer) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	var out bytes.Buffer
+	fs.SetOutput(&out)
+	return fs, &out
+}
+
+// parse parses args with fs. It reports false, with the exit status, when
+// the command must stop there: after -help (the usage on stdout, status
+// 0) or a bad flag (the message on stderr, status 2).
+func parse(fs *flag.FlagSet, out *bytes.Buffer, args []string, stdout, stderr io.Writer) (int, bool) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return exitOK, true
+	case err == flag.ErrHelp:
+		stdout.Write(out.Bytes())
+		return exitOK, false
+	}
+	stderr.Write(out.Bytes())
+	return exitError, false
 }
 
 // report prints an error, one problem per line, each prefixed so that it

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -42,9 +41,7 @@ var writers = map[string]func(io.Writer, *graph.Trace) error{
 
 // runGraph runs "asyncinstr graph".
 func runGraph(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("asyncinstr graph", flag.ContinueOnError)
-	var parseOut bytes.Buffer
-	fs.SetOutput(&parseOut)
+	fs, parseOut := newFlagSet("asyncinstr graph")
 	format := fs.String("format", "svg", "output `format`: svg, dot or html")
 	out := fs.String("o", "", "write to `file` (atomically) instead of standard output")
 	all := fs.Bool("all", false, "draw every resource: do not merge childless siblings of one type and site")
@@ -52,13 +49,8 @@ func runGraph(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(fs.Output(), graphUsage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			stdout.Write(parseOut.Bytes())
-			return exitOK
-		}
-		stderr.Write(parseOut.Bytes())
-		return exitError
+	if code, ok := parse(fs, parseOut, args, stdout, stderr); !ok {
+		return code
 	}
 	write, ok := writers[*format]
 	if !ok {
