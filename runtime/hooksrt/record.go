@@ -302,15 +302,17 @@ func recDestroy(id uint64) {
 	s := recShardOf(id)
 	s.mu.Lock()
 	r := s.m[id]
-	delete(s.m, id)
-	s.mu.Unlock()
 	if t := rec.trace; t != nil {
 		typ := "?"
 		if r != nil {
 			typ = r.typ
 		}
+		// Before the record goes, so that once LiveResources no longer
+		// lists a resource its destroy is in the trace.
 		t.Destroy(goid.Get(), id, typ)
 	}
+	delete(s.m, id)
+	s.mu.Unlock()
 	if r != nil && r.task != nil {
 		r.task.End()
 	}

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"runtime/trace"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -105,11 +106,12 @@ func runRecChild(t *testing.T, name string, env ...string) (stdout, stderr strin
 }
 
 type traceEvent struct {
-	Name string `json:"name"`
-	Cat  string `json:"cat"`
-	Ph   string `json:"ph"`
-	Tid  uint64 `json:"tid"`
-	ID   uint64 `json:"id"`
+	TS   float64 `json:"ts"`
+	Name string  `json:"name"`
+	Cat  string  `json:"cat"`
+	Ph   string  `json:"ph"`
+	Tid  uint64  `json:"tid"`
+	ID   uint64  `json:"id"`
 	Args struct {
 		AsyncID   uint64 `json:"async_id"`
 		TriggerID uint64 `json:"trigger_async_id"`
@@ -157,10 +159,18 @@ func TestTraceEnv(t *testing.T) {
 	threads := map[uint64]string{}
 	depth := map[uint64]int{}
 	var ended bool
+	// Lines are in time order per goroutine only (docs/trace-format.md):
+	// a resource's run may come before its init in the file. Readers
+	// sort by ts; the sort is stable, for the lines of one event, which
+	// share their ts.
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].TS < evs[j].TS })
+	for _, e := range evs {
+		if e.Ph == "X" {
+			byID[e.Args.AsyncID] = &res{typ: e.Name, site: e.Args.Site, trigger: e.Args.TriggerID, initOn: e.Tid}
+		}
+	}
 	for _, e := range evs {
 		switch e.Ph {
-		case "X":
-			byID[e.Args.AsyncID] = &res{typ: e.Name, site: e.Args.Site, trigger: e.Args.TriggerID, initOn: e.Tid}
 		case "B":
 			depth[e.Tid]++
 			if r := byID[e.Args.AsyncID]; r != nil {
