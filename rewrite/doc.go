@@ -49,7 +49,10 @@
 // statement directly in a for body (the listener's scope). A function of
 // type func(http.ResponseWriter, *http.Request) starts with
 // defer _asyncinstrServeHTTP(r, &site).Done() (chanrw.go's handler), which
-// opens the request's scope when net/http called it.
+// opens the request's scope when net/http called it. func main of package
+// main starts with defer _asyncinstrFinish() (exit.go), and os.Exit(code)
+// becomes _asyncinstrExit(os.Exit, code, &site), so that a program's end
+// completes its trace and leak report.
 //
 // Async APIs that the program declares (callback.go) wrap their callback
 // with a generic function of the companion per callback shape, which

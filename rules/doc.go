@@ -13,6 +13,8 @@
 // async APIs that a program declares itself (Callback): a
 // //asyncinstr:callback directive on a declaration, or a line of the
 // rules file asyncinstr.rules (ParseFile), which WithDeclared gives the
-// rule. The runtime entry points each rule targets are documented in
-// package hooksrt.
+// rule. The exit rule creates no resource: it makes a program's ways out
+// (main returning, os.Exit) complete the trace and the leak report that
+// the runtime's environment variables ask for. The runtime entry points
+// each rule targets are documented in package hooksrt.
 package rules

@@ -48,6 +48,11 @@ you cannot annotate, a line of asyncinstr.rules at the module root:
 	callback (*example.com/pool.Pool).Submit arg=task type=POOLTASK
 makes each callback passed there a resource (the callback rule).
 
+Seeing a run: an instrumented program run with ASYNCINSTR_TRACE=FILE writes
+its events to FILE as a Chrome trace (Perfetto opens it), and
+"asyncinstr graph FILE" draws its trigger tree; ASYNCINSTR_LEAKS=1 prints
+what it never destroyed when it ends (the exit rule).
+
 Flags:
 `
 
