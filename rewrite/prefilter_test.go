@@ -31,6 +31,9 @@ func TestMayRewrite(t *testing.T) {
 		{"a ListenTCP of another package", "package p\nimport \"other\"\nvar _ = other.ListenTCP()\n", netRule, false},
 		{"net method, no import", "package p\nfunc f(c interface{ Close() error }) { c.Close() }\n", netRule, true},
 		{"handler", "package p\nimport \"net/http\"\nfunc h(w http.ResponseWriter, r *http.Request) {}\n", []*rules.Rule{rules.Lookup("http")}, true},
+		{"package main, exit rule", "package main\nfunc main() {}\n", []*rules.Rule{rules.Lookup("exit")}, true},
+		{"package main, exit rule off", "package main\nfunc main() {}\n", afterfunc, false},
+		{"os.Exit, exit rule", "package p\nimport \"os\"\nfunc f() { os.Exit(1) }\n", []*rules.Rule{rules.Lookup("exit")}, true},
 		{"no handler, http rule", "package p\nimport \"net/http\"\nvar _ = http.StatusOK\n", []*rules.Rule{rules.Lookup("http")}, false},
 	} {
 		if got := MayRewrite([]string{"p.go"}, [][]byte{[]byte(tc.src)}, tc.rs); got != tc.want {
