@@ -8,7 +8,7 @@ MODULES   := . runtime
 BENCHSTAT ?= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 COUNT     ?= 10
 
-.PHONY: help test test-short golden lint demo demo-source picture corpus bench
+.PHONY: help test test-short golden lint demo demo-source picture corpus bench bench-runtime bench-build
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -66,21 +66,41 @@ CORPUS ?= all
 corpus: ## the corpus's test suites, plain vs instrumented (long)
 	$(GO) test ./internal/corpus -run TestCorpus -corpus=$(CORPUS) $(if $(RACE),-corpus.race) -timeout 3h -v
 
-# go test -count N runs each sub-benchmark N times in a row, so a slow spell
-# on a noisy machine lands on one mode. bench runs the test binary COUNT
-# times with -count 1 instead: every round measures every mode in turn.
-# The first table puts the modes of each plain-vs-rewritten benchmark side
-# by side; the second lists the single-operation benchmarks, which have
-# absolute goals (see BENCHMARKS.md).
-bench: ## plain vs instrumented benchmarks, side by side, through benchstat
+# bench is BENCHMARKS.md's main table. bench/cmd/benchrun builds package
+# bench (bench/workloads.go) plainly, through source mode and through
+# -toolexec, and runs its workloads in every configuration (no hook,
+# tracking, AsyncLocalStorage only, four no-op hooks), the runtime's
+# single operations, and bench/node's Node counterparts under the same
+# configurations, in ROUNDS interleaved rounds: every round measures every
+# build and configuration once, so the ratios are taken within a round. It
+# writes the raw results to bench.txt and prints the ratios with
+# benchstat's confidence intervals (golang.org/x/perf/benchmath) and every
+# goal's verdict. benchstat reads bench.txt too: BENCHMARKS.md says how.
+ROUNDS    ?= 10
+BENCHTIME ?= 500ms
+bench: ## plain vs instrumented Go (both modes) vs Node, side by side: BENCHMARKS.md's tables
+	$(GO) run ./bench/cmd/benchrun -rounds $(ROUNDS) -benchtime $(BENCHTIME) -o bench.txt
+
+# bench-runtime runs the runtime's own benchmarks: each rewritten shape
+# written by hand beside its plain construct (/mode=plain, off, tracking,
+# hooks4, als, trace), the single operations and the trace writer, COUNT
+# times with -count 1 so that every round measures every mode in turn.
+bench-runtime: ## the runtime's benchmarks of each rewritten shape, through benchstat
 	cd runtime && $(GO) test -c -o ../hooksrt.bench.test ./hooksrt/
 	cd runtime && $(GO) test -c -o ../hookshttp.bench.test ./hookshttp/
 	cd runtime && $(GO) test -c -o ../tracefile.bench.test ./hooksrt/internal/tracefile/
-	rm -f bench.txt
+	rm -f bench-runtime.txt
 	for i in $$(seq $(COUNT)); do \
-		./hooksrt.bench.test -test.run '^$$' -test.bench . -test.benchmem -test.count 1 >> bench.txt || exit 1; \
-		./hookshttp.bench.test -test.run '^$$' -test.bench . -test.benchmem -test.count 1 >> bench.txt || exit 1; \
-		./tracefile.bench.test -test.run '^$$' -test.bench . -test.benchmem -test.count 1 >> bench.txt || exit 1; \
+		./hooksrt.bench.test -test.run '^$$' -test.bench . -test.benchmem -test.count 1 >> bench-runtime.txt || exit 1; \
+		./hookshttp.bench.test -test.run '^$$' -test.bench . -test.benchmem -test.count 1 >> bench-runtime.txt || exit 1; \
+		./tracefile.bench.test -test.run '^$$' -test.bench . -test.benchmem -test.count 1 >> bench-runtime.txt || exit 1; \
 	done
-	$(BENCHSTAT) -col '/mode@(plain off tracking hooks4 als trace)' bench.txt
-	$(BENCHSTAT) -filter '.name:(ExecutionAsyncID OR Dispatch OR AsyncLocalStorage OR GoroutineResource OR Event)' bench.txt
+	$(BENCHSTAT) -col '/mode@(plain off tracking hooks4 als trace)' bench-runtime.txt
+	$(BENCHSTAT) -filter '.name:(ExecutionAsyncID OR Dispatch OR AsyncLocalStorage OR GoroutineResource OR Event)' bench-runtime.txt
+
+# bench-build is the build-time side: cold, warm and edited builds of two
+# corpus modules, plain vs compile-time mode, and source mode's rewriting
+# against go vet (scripts/bench-build.sh; BROUNDS rounds, long).
+BROUNDS   ?= 3
+bench-build: ## build times: compile-time mode vs plain, source mode vs go vet, on two corpus modules (long)
+	./scripts/bench-build.sh $(BROUNDS)

@@ -1,0 +1,187 @@
+package benchrun
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// synthetic writes rounds of results in Run's format in which every
+// instrumented series is its plain series times a fixed factor, so that
+// every per-round ratio, and so every median and interval, is exact.
+func synthetic(rounds int, factor map[string]float64, node bool) string {
+	var b strings.Builder
+	for r := 1; r <= rounds; r++ {
+		drift := 1 + 0.05*float64(r%3) // the machine's speed, round to round
+		write := func(runtime, build, config string) {
+			fmt.Fprintf(&b, "round: %d\nruntime: %s\nbuild: %s\nconfig: %s\n", r, runtime, build, config)
+		}
+		write("go", "plain", "plain")
+		for _, w := range Workloads {
+			fmt.Fprintf(&b, "Benchmark%s-2 \t 1000\t %.4f ns/op\t 16 B/op\t 2 allocs/op\n", w.Go, 100*drift)
+		}
+		for _, build := range Builds[1:] {
+			for _, c := range Configs {
+				write("go", build, c)
+				allocs := 2
+				if c != "nohook" {
+					allocs = 3
+				}
+				for _, w := range Workloads {
+					fmt.Fprintf(&b, "Benchmark%s-2 \t 1000\t %.4f ns/op\t 16 B/op\t %d allocs/op\n", w.Go, 100*drift*factor[w.Go+"/"+c], allocs)
+				}
+			}
+		}
+		write("go", "micro", "-")
+		fmt.Fprintf(&b, "BenchmarkExecutionAsyncID/ctx=no-scope-2 \t 1000\t %.4f ns/op\t 0 B/op\t 0 allocs/op\n", 8*drift)
+		fmt.Fprintf(&b, "BenchmarkExecutionAsyncID/ctx=in-scope-2 \t 1000\t 8 ns/op\t 0 B/op\t 0 allocs/op\n")
+		fmt.Fprintf(&b, "BenchmarkAsyncLocalStorage/op=GetStore-2 \t 1000\t 12 ns/op\t 0 B/op\t 0 allocs/op\n")
+		if node {
+			for _, c := range []string{"plain", "nohook", "als", "hooks4"} {
+				write("node", "node", c)
+				for _, w := range Workloads {
+					f := 1.0
+					if c == "hooks4" {
+						f = 3
+					}
+					fmt.Fprintf(&b, "Benchmark%s \t 1000\t %.4f ns/op\n", w.Node, 200*drift*f)
+				}
+			}
+		}
+	}
+	return b.String()
+}
+
+func TestReport(t *testing.T) {
+	factor := map[string]float64{}
+	for _, w := range Workloads {
+		factor[w.Go+"/nohook"] = 1.01
+		factor[w.Go+"/tracking"] = 1.1
+		factor[w.Go+"/als"] = 1.15
+		factor[w.Go+"/hooks4"] = 1.25
+	}
+	factor["SpawnJoin/hooks4"] = 1.5 // misses [1/8]'s 1.3x
+	var out bytes.Buffer
+	if err := Report(strings.NewReader(synthetic(8, factor, true)), "bench.txt", &out); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{
+		// Ratios are per round, so the drift cancels exactly.
+		"| spawn+join: one goroutine, started and joined | Go, source mode | 105 ns ±5% | 1.01x [1.01–1.01] | 1.10x [1.10–1.10] | 1.15x [1.15–1.15] | 1.50x [1.50–1.50] |",
+		"|  | Go, compile-time mode | 105 ns ±5% | 1.01x [1.01–1.01] |",
+		"|  | Node: setImmediate | 210 ns ±5% | 1.00x [1.00–1.00] |  | 1.00x [1.00–1.00] | 3.00x [3.00–3.00] |",
+		"| SpawnJoin | 2 | 2 | 3 | 3 | 3 |",
+		"| ExecutionAsyncID, outside any scope | 8.4 ns ±5% | 0 | [1/8] ≤ 10 ns |",
+		"| [1/8] | spawn+join, instrumented, API never used ≤ 1.05x | 1.01x [1.01–1.01] | 1.01x [1.01–1.01] | met |",
+		"| [1/8] | spawn+join, four no-op hooks ≤ 1.3x | 1.50x [1.50–1.50] | 1.50x [1.50–1.50] | **missed** |",
+		"| [4/8] | buffered handoff, four no-op hooks ≤ 2x | 1.25x [1.25–1.25] | 1.25x [1.25–1.25] | met |",
+		"| [6/8] | AsyncLocalStorage.GetStore, a store set ≤ 10 ns | 12.0 ns | (the runtime alone) | **missed** |",
+		"| [1/8] | no allocation added with no hook (allocs/op as plain) | none added |  | met |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("report lacks\n%s\n--- report:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "Node: not measured") {
+		t.Errorf("report says Node was not measured:\n%s", got)
+	}
+}
+
+func TestReportWithoutNode(t *testing.T) {
+	factor := map[string]float64{}
+	for _, w := range Workloads {
+		for _, c := range Configs {
+			factor[w.Go+"/"+c] = 1
+		}
+	}
+	var out bytes.Buffer
+	if err := Report(strings.NewReader(synthetic(2, factor, false)), "bench.txt", &out); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{
+		"Node: not measured",
+		"| 1.00x [n=2] |", // too few rounds for an interval
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("report lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "Node: setImmediate") {
+		t.Errorf("report has Node rows:\n%s", got)
+	}
+}
+
+func TestReportErrors(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"empty", "", "no benchmark results"},
+		{"no round", "BenchmarkSpawnJoin-2 1 100 ns/op\n", "bench.txt:1: result without a round"},
+		{"syntax", "round: 1\nBenchmarkSpawnJoin-2 1 x ns/op\n", "bench.txt:2: parsing measurement"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Report(strings.NewReader(tc.in), "bench.txt", &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Report: %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestBuildAndRun is make bench in miniature: every build, one round of one
+// iteration, Node included when it is installed. Build itself fails
+// unless the instrumented binaries create the resources each workload
+// measures (bench's TestResources).
+func TestBuildAndRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds asyncinstr and compiles package bench three ways")
+	}
+	root, err := filepath.Abs("../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	bins, err := Build(ctx, root, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Rounds: 1, Benchtime: "1x", Workloads: regexp.MustCompile("^(SpawnJoin|HTTP)$"), NodeDir: filepath.Join(root, "bench", "node")}
+	if node, err := exec.LookPath("node"); err == nil {
+		opts.Node = node
+	} else if os.Getenv("ASYNCINSTR_REQUIRE_NODE") != "" {
+		t.Fatal(err)
+	}
+	var raw bytes.Buffer
+	if err := Run(ctx, bins, opts, &raw); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := Report(bytes.NewReader(raw.Bytes()), "raw", &out); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	want := []string{
+		"| spawn+join: one goroutine, started and joined | Go, source mode |",
+		"| loopback HTTP request, keep-alive | Go, source mode |",
+		"|  | Go, compile-time mode |",
+		"| ExecutionAsyncID, outside any scope |",
+		"| [5/8] | loopback HTTP request, four no-op hooks ≤ 1.1x |",
+	}
+	if opts.Node != "" {
+		want = append(want, "|  | Node: setImmediate |", "|  | Node: http server |")
+	}
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("report lacks %q:\n%s", w, got)
+		}
+	}
+	if strings.Contains(got, "fan-out") {
+		t.Errorf("report has a workload that -bench left out:\n%s", got)
+	}
+}
