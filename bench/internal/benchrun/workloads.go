@@ -10,9 +10,9 @@ package benchrun
 
 // A Workload pairs a benchmark of package bench with its Node counterpart.
 type Workload struct {
-	Title string // what one operation is, for the tables
-	Go    string // the benchmark's name in package bench, without "Benchmark"
-	Node  string // the counterpart's name in bench/node/bench.js
+	Title     string // what one operation is, for the tables
+	Go        string // the benchmark's name in package bench, without "Benchmark"
+	Node      string // the counterpart's name in bench/node/bench.js
 	NodeTitle string // what the counterpart uses
 }
 
