@@ -80,6 +80,27 @@ func before(c *core) *gstate {
 	return gs
 }
 
+// resolveBefore emits promiseResolve for c on the calling goroutine, then
+// makes c's context current and emits before (both dispatches in one
+// batch), and returns the goroutine's state, as before does.
+func resolveBefore(c *core) *gstate {
+	gs := acquire()
+	if active.Load().total == 0 {
+		gs.push(frameOf(c))
+		return gs
+	}
+	b := batch{gs: gs}
+	defer b.end()
+	if fns := active.Load().resolve; len(fns) > 0 {
+		b.call(evResolve, fns, c.id)
+	}
+	gs.push(frameOf(c))
+	if fns := active.Load().before; len(fns) > 0 {
+		b.call(evBefore, fns, c.id)
+	}
+	return gs
+}
+
 // after emits after for c and restores the context that before saved.
 // gs is the state that before returned, or nil for an after without a
 // before, which then finds the goroutine's own.
@@ -93,12 +114,33 @@ func endScope(gs *gstate, id uint64, destroy bool) {
 	if gs == nil {
 		gs = acquire()
 	}
-	emitAfter(gs, id)
-	gs.pop(id)
-	if destroy {
-		emitDestroy(gs, id)
+	if active.Load().total == 0 {
+		// No hook: after emits nothing; destroy reads the hook set
+		// again, as it would after an after dispatch.
+		gs.pop(id)
+		if destroy {
+			emitDestroy(gs, id)
+		}
+	} else {
+		afterDestroy(gs, id, destroy)
 	}
 	releaseIfIdle(gs)
+}
+
+// afterDestroy emits after for id on gs, restores the previous context and,
+// if destroy, emits destroy: two dispatches in one batch.
+func afterDestroy(gs *gstate, id uint64, destroy bool) {
+	b := batch{gs: gs}
+	defer b.end()
+	if fns := active.Load().after; len(fns) > 0 {
+		b.call(evAfter, fns, id)
+	}
+	gs.pop(id)
+	if destroy {
+		if fns := active.Load().destroy; len(fns) > 0 {
+			b.call(evDestroy, fns, id)
+		}
+	}
 }
 
 // destroy emits destroy for c the first time it is called.

@@ -235,8 +235,60 @@ func emitDestroy(gs *gstate, id uint64) {
 	}
 }
 
-func emitResolve(c *core) {
-	if fns := active.Load().resolve; len(fns) > 0 {
-		dispatch(nil, fns, c.id, evResolve)
+// A batch delivers events that always come in a row on one goroutine (a
+// scope's after and destroy, a handoff's promiseResolve and before) under
+// a single deferred recover. Each event is still a dispatch of its own:
+// open and close bracket its callbacks, the hook set is read afresh for
+// each event, and Enable or Disable calls made by one event's callbacks
+// take effect, as after a lone dispatch, before the next event is read
+// (when its dispatch was the outermost). Only the deferred frame is
+// shared.
+//
+// Usage: var b batch; b.gs = gs; defer b.end(); then open, the callbacks,
+// close for each event. Between events (event == "") end does not recover,
+// so a panic in the runtime's own code between them propagates as it did.
+type batch struct {
+	gs    *gstate
+	event string // the event whose callbacks are running, or ""
+}
+
+// open begins the dispatch of event on b's goroutine.
+func (b *batch) open(event string) {
+	b.gs.depth++
+	b.event = event
+}
+
+// close ends the dispatch that open began, as endDispatch does.
+func (b *batch) close() {
+	b.event = ""
+	gs := b.gs
+	gs.depth--
+	if gs.depth == 0 {
+		if ops := gs.pending; ops != nil {
+			gs.pending = nil
+			apply(ops)
+		}
 	}
+}
+
+// end must be deferred by every batch. During a dispatch it turns a
+// panicking callback into a fatal error, and on runtime.Goexit it ends the
+// dispatch as endDispatch would.
+func (b *batch) end() {
+	if b.event == "" {
+		return
+	}
+	if r := recover(); r != nil {
+		fatalHookPanic(b.event, r)
+	}
+	b.close()
+}
+
+// call delivers event to fns as one dispatch of b.
+func (b *batch) call(event string, fns []func(uint64), id uint64) {
+	b.open(event)
+	for _, f := range fns {
+		f(id)
+	}
+	b.close()
 }

@@ -179,15 +179,39 @@ func (t *Task) end() {
 	// table. A scope left open inside the task (only code that misuses
 	// the entry points can leave one) is a corrupted stack while hooks
 	// check it, and otherwise ends with the goroutine.
-	emitAfter(gs, t.id)
+	if active.Load().total == 0 {
+		t.leave()
+		emitDestroy(gs, t.id) // the hook set is read again, as after an after dispatch
+	} else {
+		t.afterDestroy()
+	}
+	unregister(gs)
+	if t.pooled {
+		t.recycle()
+	}
+}
+
+// leave restores the base context of t's goroutine, whose state is t's own,
+// once t's after has been emitted.
+func (t *Task) leave() {
+	gs := &t.gs
 	if (gs.cur.id != t.id || len(gs.stack) != 0) && checking() {
 		fatalCorrupted(gs.cur.id, t.id)
 	}
 	gs.cur, gs.stack = unknownFrame, nil // after restores the goroutine's base context
-	emitDestroy(gs, t.id)
-	unregister(gs)
-	if t.pooled {
-		t.recycle()
+}
+
+// afterDestroy emits after, restores the goroutine's base context and
+// emits destroy for t on its own state: two dispatches in one batch.
+func (t *Task) afterDestroy() {
+	b := batch{gs: &t.gs}
+	defer b.end()
+	if fns := active.Load().after; len(fns) > 0 {
+		b.call(evAfter, fns, t.id)
+	}
+	t.leave()
+	if fns := active.Load().destroy; len(fns) > 0 {
+		b.call(evDestroy, fns, t.id)
 	}
 }
 
@@ -511,8 +535,7 @@ func (h *Handoff) Begin() {
 //
 //go:noinline
 func (h *Handoff) begin() {
-	emitResolve(&h.core)
-	h.on = before(&h.core)
+	h.on = resolveBefore(&h.core)
 }
 
 // End closes the scope opened by Begin: after, then destroy.
@@ -599,8 +622,7 @@ func (s *Scope) Enter(h *Handoff) {
 func (s *Scope) enter(h *Handoff) {
 	s.Exit()
 	if h.live() {
-		emitResolve(&h.core)
-		s.open(&h.core, true)
+		s.c, s.on, s.destroy, s.shared = &h.core, resolveBefore(&h.core), true, false
 	}
 }
 
