@@ -133,6 +133,18 @@ func unregister(gs *gstate) {
 	if !gs.live {
 		return
 	}
+	unpublish(gs)
+	if gs.owned {
+		return // its task, and it, become garbage together
+	}
+	gs.goid.Store(0)
+	gs.cur = frame{} // pop cleared the saved frames; keep nothing alive
+	gs.pending = nil
+	gsPool.Put(gs)
+}
+
+// unpublish takes gs, the calling goroutine's state, out of the table.
+func unpublish(gs *gstate) {
 	gs.live = false
 	id := gs.goid.Load()
 	if !slot(id).CompareAndSwap(gs, nil) {
@@ -143,13 +155,6 @@ func unregister(gs *gstate) {
 		}
 		overflowMu.Unlock()
 	}
-	if gs.owned {
-		return // its task, and it, become garbage together
-	}
-	gs.goid.Store(0)
-	gs.cur = frame{} // pop cleared the saved frames; keep nothing alive
-	gs.pending = nil
-	gsPool.Put(gs)
 }
 
 // acquire returns the calling goroutine's gstate, creating and registering
@@ -171,9 +176,15 @@ func acquire() *gstate {
 // until the task's End removes it. The main goroutine keeps its state: it is one entry,
 // and it spares the churn of re-creating it for every event main emits.
 func releaseIfIdle(gs *gstate) {
-	if len(gs.stack) == 0 && gs.depth == 0 && gs.pins == 0 && gs.cur.als == nil && !gs.owned && gs.goid.Load() != 1 {
+	if gs.idle() && !gs.owned && gs.goid.Load() != 1 {
 		unregister(gs)
 	}
+}
+
+// idle reports whether gs's goroutine is in no scope, no dispatch and no
+// AsyncLocalStorage Run, and has no store of its own.
+func (gs *gstate) idle() bool {
+	return len(gs.stack) == 0 && gs.depth == 0 && gs.pins == 0 && gs.cur.als == nil
 }
 
 // Frames of goroutines that are in no scope. They are read, never written.

@@ -195,13 +195,17 @@ func endDispatch(gs *gstate, event string, acquired bool) {
 }
 
 func emitInit(c *core) {
-	hs := active.Load()
-	if len(hs.init) == 0 {
-		return
+	if fns := active.Load().init; len(fns) > 0 {
+		dispatchInit(nil, fns, c)
 	}
-	gs, acquired := beginDispatch(nil)
+}
+
+// dispatchInit calls fns, the Init callbacks, for c as one hook dispatch
+// on gs (nil: the calling goroutine's state, found or created).
+func dispatchInit(gs *gstate, fns []func(uint64, string, uint64, any), c *core) {
+	gs, acquired := beginDispatch(gs)
 	defer endDispatch(gs, evInit, acquired)
-	for _, f := range hs.init {
+	for _, f := range fns {
 		f(c.id, c.typ, c.trigger, c.obj)
 	}
 }

@@ -51,6 +51,9 @@ type Task struct {
 	// task's scope costs one table update each way and no shared pool.
 	gs     gstate
 	pooled bool // from taskPool: End puts it back
+	// lent says that gs became the state of the goroutine that created
+	// the task (see emitInit): the task's goroutine must not use it.
+	lent bool
 }
 
 func newTask(typ string, site *Site) *Task {
@@ -67,12 +70,77 @@ func newTrackedTask(typ string, site *Site) *Task {
 // initTask makes t, a zero Task, the resource typ created at site by the
 // calling goroutine.
 func initTask(t *Task, typ string, site *Site) *Task {
-	cur := currentFrame()
+	id := goid.Get()
+	gs := lookup(id)
+	cur := &unknownFrame
+	switch {
+	case gs != nil:
+		cur = &gs.cur
+	case id == 1:
+		cur = &rootFrame
+	}
 	t.trigger, t.id, t.als, t.typ, t.site = cur.id, newID(), cur.als, typ, site
-	if len(active.Load().init) > 0 {
-		emitInit(t.object())
+	if fns := active.Load().init; len(fns) > 0 {
+		t.emitInit(fns, gs, id)
 	}
 	return t
+}
+
+// emitInit emits init for t, created by goroutine id whose state is gs (nil
+// if it has none). A creator that has no state needs one only to count
+// its dispatch depth; t's own state, unused until t's goroutine begins,
+// serves, rather than one taken from gsPool and given back. If the
+// callbacks leave the creator needing a state of its own (EnterWith, a
+// WithScope not yet restored), t's state stays the creator's, an
+// ordinary state from then on, and t's goroutine takes another (lent).
+func (t *Task) emitInit(fns []func(uint64, string, uint64, any), gs *gstate, id uint64) {
+	c := t.object()
+	if gs != nil || id == 1 {
+		dispatchInit(gs, fns, c)
+		return
+	}
+	gs = &t.gs
+	gs.goid.Store(id) // atomic: a recycled task's state may still be probed
+	gs.cur = unknownFrame
+	publish(id, gs)
+	if !dispatchInitOn(gs, fns, c) {
+		return
+	}
+	if !gs.idle() {
+		t.lent = true
+		return
+	}
+	unpublish(gs)
+	gs.goid.Store(0)
+	gs.cur, gs.stack, gs.pending = frame{}, nil, nil
+}
+
+// dispatchInitOn is dispatchInit on gs, the state of a task that its
+// creator uses for the dispatch. It reports whether the callbacks
+// returned. If one of them called runtime.Goexit instead, the creator's
+// goroutine is ending and will not start the task: gs is released as the
+// state a dispatch acquired would be, and the task is garbage.
+func dispatchInitOn(gs *gstate, fns []func(uint64, string, uint64, any), c *core) (returned bool) {
+	gs.depth++
+	defer func() {
+		if r := recover(); r != nil {
+			fatalHookPanic(evInit, r)
+		}
+		gs.depth--
+		if gs.depth == 0 {
+			if ops := gs.pending; ops != nil {
+				gs.pending = nil
+				apply(ops)
+			}
+			if !returned {
+				releaseIfIdle(gs)
+			}
+		}
+	}()
+	for _, f := range fns {
+		f(c.id, c.typ, c.trigger, c.obj)
+	}
+	return true
 }
 
 // taskPool recycles the tasks of go statements: nothing refers to such a
@@ -140,7 +208,7 @@ func (t *Task) begin() {
 	case gs != nil:
 		// Inside another scope on this goroutine.
 		gs.push(t.frame())
-	case !t.gs.owned && id != 1:
+	case !t.lent && !t.gs.owned && id != 1:
 		// A goroutine in no scope, the task's own as a rule: its state
 		// is t.gs, in t's frame from the start; End unregisters it,
 		// which restores the goroutine's base context (unknown).
@@ -171,7 +239,7 @@ func (t *Task) End() {
 
 func (t *Task) end() {
 	gs := &t.gs
-	if !gs.live || gs.goid.Load() != goid.Get() {
+	if t.lent || !gs.live || gs.goid.Load() != goid.Get() {
 		endScope(nil, t.id, true)
 		return
 	}
@@ -221,7 +289,7 @@ func (t *Task) afterDestroy() {
 // is not its own).
 func (t *Task) recycle() {
 	t.gs.goid.Store(0)
-	t.id, t.trigger, t.als, t.typ, t.site, t.res, t.pooled = 0, 0, nil, "", nil, nil, false
+	t.id, t.trigger, t.als, t.typ, t.site, t.res, t.pooled, t.lent = 0, 0, nil, "", nil, nil, false, false
 	t.gs.cur, t.gs.stack, t.gs.stack0 = frame{}, nil, [2]frame{}
 	t.gs.depth, t.gs.pins, t.gs.pending, t.gs.live, t.gs.owned = 0, 0, nil, false, false
 	taskPool.Put(t)
