@@ -92,11 +92,11 @@ func resolveBefore(c *core) *gstate {
 	b := batch{gs: gs}
 	defer b.end()
 	if fns := active.Load().resolve; len(fns) > 0 {
-		b.call(evResolve, fns, c.id)
+		b.call(batchResolve, fns, c.id)
 	}
 	gs.push(frameOf(c))
 	if fns := active.Load().before; len(fns) > 0 {
-		b.call(evBefore, fns, c.id)
+		b.call(batchBefore, fns, c.id)
 	}
 	return gs
 }
@@ -133,12 +133,12 @@ func afterDestroy(gs *gstate, id uint64, destroy bool) {
 	b := batch{gs: gs}
 	defer b.end()
 	if fns := active.Load().after; len(fns) > 0 {
-		b.call(evAfter, fns, id)
+		b.call(batchAfter, fns, id)
 	}
 	gs.pop(id)
 	if destroy {
 		if fns := active.Load().destroy; len(fns) > 0 {
-			b.call(evDestroy, fns, id)
+			b.call(batchDestroy, fns, id)
 		}
 	}
 }

@@ -25,6 +25,21 @@ type frame struct {
 	task        *Task // for a task whose object does not exist yet
 }
 
+// set makes f a copy of src, field by field. A frame has one field more
+// than the compiler copies one by one itself: assigned whole to memory on
+// the heap (a goroutine state), it is moved with a bulk write barrier
+// (runtime.wbMove, and wbZero to clear it), which while the garbage
+// collector marks costs several times the three pointer write barriers of
+// this copy. Frames in goroutine states are written with set and clear.
+func (f *frame) set(src *frame) {
+	f.id, f.trigger, f.res, f.als, f.task = src.id, src.trigger, src.res, src.als, src.task
+}
+
+// clear makes f the zero frame (the unknown context), as set does.
+func (f *frame) clear() {
+	f.id, f.trigger, f.res, f.als, f.task = 0, 0, nil, nil, nil
+}
+
 // frameOf returns the context of a resource whose core exists.
 func frameOf(c *core) frame {
 	return frame{id: c.id, trigger: c.trigger, res: c, als: c.als}
@@ -52,14 +67,15 @@ type gstate struct {
 	owned bool
 }
 
-// base returns the context of a goroutine that is in no scope: the root for
-// the main goroutine (id 1, which runs package initialisation and main), the
-// unknown context for every other goroutine.
-func base(id uint64) frame {
+// baseRef returns the context of a goroutine that is in no scope: the root
+// for the main goroutine (id 1, which runs package initialisation and main),
+// the unknown context for every other goroutine. The frame is shared: it
+// must only be read.
+func baseRef(id uint64) *frame {
 	if id == 1 {
-		return rootFrame
+		return &rootFrame
 	}
-	return unknownFrame
+	return &unknownFrame
 }
 
 // The goroutine table maps goroutine ids to gstates. It is a direct-mapped
@@ -138,7 +154,7 @@ func unregister(gs *gstate) {
 		return // its task, and it, become garbage together
 	}
 	gs.goid.Store(0)
-	gs.cur = frame{} // pop cleared the saved frames; keep nothing alive
+	gs.cur.clear() // pop cleared the saved frames; keep nothing alive
 	gs.pending = nil
 	gsPool.Put(gs)
 }
@@ -165,7 +181,7 @@ func acquire() *gstate {
 		return gs
 	}
 	gs := gsPool.Get().(*gstate)
-	gs.cur = base(id)
+	gs.cur.set(baseRef(id))
 	register(id, gs)
 	return gs
 }
@@ -211,8 +227,14 @@ func (gs *gstate) push(f frame) {
 	if gs.stack == nil {
 		gs.stack = gs.stack0[:0]
 	}
-	gs.stack = append(gs.stack, gs.cur)
-	gs.cur = f
+	n := len(gs.stack)
+	if n < cap(gs.stack) {
+		gs.stack = gs.stack[:n+1]
+	} else {
+		gs.stack = append(gs.stack, frame{})
+	}
+	gs.stack[n].set(&gs.cur)
+	gs.cur.set(&f)
 }
 
 // pop restores the context saved by the push that made id current. With a
@@ -228,7 +250,7 @@ func (gs *gstate) pop(id uint64) {
 		return
 	}
 	n := len(gs.stack) - 1
-	gs.cur = gs.stack[n]
-	gs.stack[n] = frame{}
+	gs.cur.set(&gs.stack[n])
+	gs.stack[n].clear()
 	gs.stack = gs.stack[:n]
 }

@@ -249,22 +249,42 @@ func emitDestroy(gs *gstate, id uint64) {
 // shared.
 //
 // Usage: var b batch; b.gs = gs; defer b.end(); then open, the callbacks,
-// close for each event. Between events (event == "") end does not recover,
+// close for each event. Between events (noEvent) end does not recover,
 // so a panic in the runtime's own code between them propagates as it did.
 type batch struct {
 	gs    *gstate
-	event string // the event whose callbacks are running, or ""
+	event batchEvent // the event whose callbacks are running, or noEvent
+}
+
+// A batchEvent names an event in a batch. It is a number, not the event's
+// name: b.event is written twice per event, and a string (a pointer) would
+// cost a write barrier each time while the garbage collector marks.
+type batchEvent uint8
+
+const (
+	noEvent batchEvent = iota
+	batchAfter
+	batchDestroy
+	batchResolve
+	batchBefore
+)
+
+var batchEventNames = [...]string{
+	batchAfter:   evAfter,
+	batchDestroy: evDestroy,
+	batchResolve: evResolve,
+	batchBefore:  evBefore,
 }
 
 // open begins the dispatch of event on b's goroutine.
-func (b *batch) open(event string) {
+func (b *batch) open(event batchEvent) {
 	b.gs.depth++
 	b.event = event
 }
 
 // close ends the dispatch that open began, as endDispatch does.
 func (b *batch) close() {
-	b.event = ""
+	b.event = noEvent
 	gs := b.gs
 	gs.depth--
 	if gs.depth == 0 {
@@ -279,17 +299,17 @@ func (b *batch) close() {
 // panicking callback into a fatal error, and on runtime.Goexit it ends the
 // dispatch as endDispatch would.
 func (b *batch) end() {
-	if b.event == "" {
+	if b.event == noEvent {
 		return
 	}
 	if r := recover(); r != nil {
-		fatalHookPanic(b.event, r)
+		fatalHookPanic(batchEventNames[b.event], r)
 	}
 	b.close()
 }
 
 // call delivers event to fns as one dispatch of b.
-func (b *batch) call(event string, fns []func(uint64), id uint64) {
+func (b *batch) call(event batchEvent, fns []func(uint64), id uint64) {
 	b.open(event)
 	for _, f := range fns {
 		f(id)

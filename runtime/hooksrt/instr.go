@@ -101,7 +101,7 @@ func (t *Task) emitInit(fns []func(uint64, string, uint64, any), gs *gstate, id 
 	}
 	gs = &t.gs
 	gs.goid.Store(id) // atomic: a recycled task's state may still be probed
-	gs.cur = unknownFrame
+	gs.cur.clear()
 	publish(id, gs)
 	if !dispatchInitOn(gs, fns, c) {
 		return
@@ -112,7 +112,8 @@ func (t *Task) emitInit(fns []func(uint64, string, uint64, any), gs *gstate, id 
 	}
 	unpublish(gs)
 	gs.goid.Store(0)
-	gs.cur, gs.stack, gs.pending = frame{}, nil, nil
+	gs.cur.clear()
+	gs.stack, gs.pending = nil, nil
 }
 
 // dispatchInitOn is dispatchInit on gs, the state of a task that its
@@ -215,11 +216,12 @@ func (t *Task) begin() {
 		gs = &t.gs
 		gs.owned = true
 		gs.goid.Store(id) // atomic: a recycled task's state may still be probed
-		gs.cur = t.frame()
+		f := t.frame()
+		gs.cur.set(&f)
 		publish(id, gs)
 	default:
 		gs = gsPool.Get().(*gstate)
-		gs.cur = base(id)
+		gs.cur.set(baseRef(id))
 		register(id, gs)
 		gs.push(t.frame())
 	}
@@ -266,7 +268,8 @@ func (t *Task) leave() {
 	if (gs.cur.id != t.id || len(gs.stack) != 0) && checking() {
 		fatalCorrupted(gs.cur.id, t.id)
 	}
-	gs.cur, gs.stack = unknownFrame, nil // after restores the goroutine's base context
+	gs.cur.clear() // after restores the goroutine's base context
+	gs.stack = nil
 }
 
 // afterDestroy emits after, restores the goroutine's base context and
@@ -275,11 +278,11 @@ func (t *Task) afterDestroy() {
 	b := batch{gs: &t.gs}
 	defer b.end()
 	if fns := active.Load().after; len(fns) > 0 {
-		b.call(evAfter, fns, t.id)
+		b.call(batchAfter, fns, t.id)
 	}
 	t.leave()
 	if fns := active.Load().destroy; len(fns) > 0 {
-		b.call(evDestroy, fns, t.id)
+		b.call(batchDestroy, fns, t.id)
 	}
 }
 
@@ -290,7 +293,10 @@ func (t *Task) afterDestroy() {
 func (t *Task) recycle() {
 	t.gs.goid.Store(0)
 	t.id, t.trigger, t.als, t.typ, t.site, t.res, t.pooled, t.lent = 0, 0, nil, "", nil, nil, false, false
-	t.gs.cur, t.gs.stack, t.gs.stack0 = frame{}, nil, [2]frame{}
+	t.gs.cur.clear()
+	t.gs.stack0[0].clear()
+	t.gs.stack0[1].clear()
+	t.gs.stack = nil
 	t.gs.depth, t.gs.pins, t.gs.pending, t.gs.live, t.gs.owned = 0, 0, nil, false, false
 	taskPool.Put(t)
 }
