@@ -156,7 +156,7 @@ func TestBuildAndRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{Rounds: 1, Benchtime: "1x", Workloads: regexp.MustCompile("^(SpawnJoin|HTTP)$"), NodeDir: filepath.Join(root, "bench", "node")}
+	opts := Options{Rounds: 1, Benchtime: "1x", Workloads: regexp.MustCompile("^(SpawnJoin|HTTP)$"), NodeDir: filepath.Join("..", "..", "node")} // relative, as make bench gives it
 	if node, err := exec.LookPath("node"); err == nil {
 		opts.Node = node
 	} else if os.Getenv("ASYNCINSTR_REQUIRE_NODE") != "" {

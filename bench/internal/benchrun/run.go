@@ -61,13 +61,17 @@ func Run(ctx context.Context, bins *Binaries, opts Options, out io.Writer) error
 	}
 	ms = append(ms, measurement{"go", "micro", "-", "", nil, goArgs(bins.Micro, microBench)})
 	if opts.Node != "" {
+		script, err := filepath.Abs(filepath.Join(opts.NodeDir, "bench.js"))
+		if err != nil {
+			return err
+		}
 		nodeBench := "^(" + strings.Join(nodeNames, "|") + ")$"
 		for _, c := range append([]string{"plain"}, Configs...) {
 			if c == "tracking" {
 				continue
 			}
 			ms = append(ms, measurement{"node", "node", c, opts.NodeDir, nil, []string{
-				opts.Node, "--expose-gc", filepath.Join(opts.NodeDir, "bench.js"),
+				opts.Node, "--expose-gc", script,
 				"-config=" + c, "-bench=" + nodeBench, "-benchtime=" + opts.Benchtime,
 			}})
 		}
