@@ -6,7 +6,6 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
-	"strings"
 )
 
 // Options say what Run measures and for how long.
@@ -32,62 +31,73 @@ type measurement struct {
 // counterparts in bench.js under the same configurations, and writes the
 // results to out in the Go benchmark format. Each result is preceded by
 // configuration lines (round, runtime, build, config) that Report and
-// benchstat read. The order of the measurements rotates from round to
-// round, so no build always runs first or last.
+// benchstat read.
+//
+// A round measures one workload at a time: every build and configuration
+// of it, Node's included, one process each, back to back, so that the
+// runs a ratio compares are seconds apart, not minutes. Their order
+// rotates from round to round, so no configuration always runs first.
 func Run(ctx context.Context, bins *Binaries, opts Options, out io.Writer) error {
-	var goNames, nodeNames []string
-	for _, w := range Workloads {
-		if opts.Workloads == nil || opts.Workloads.MatchString(w.Go) {
-			goNames = append(goNames, w.Go)
-			nodeNames = append(nodeNames, w.Node)
-		}
-	}
-	if len(goNames) == 0 {
-		return fmt.Errorf("no workload matches %s", opts.Workloads)
-	}
-	goBench := "^Benchmark(" + strings.Join(goNames, "|") + ")$"
 	goArgs := func(bin, pattern string) []string {
 		return []string{bin, "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", opts.Benchtime, "-test.count", "1", "-test.benchmem"}
 	}
-	var ms []measurement
-	for _, build := range Builds {
-		configs := Configs
-		if build == "plain" {
-			configs = []string{"plain"}
-		}
-		for _, c := range configs {
-			ms = append(ms, measurement{"go", build, c, "", []string{ConfigEnv + "=" + c}, goArgs(bins.Bench[build], goBench)})
-		}
-	}
-	ms = append(ms, measurement{"go", "micro", "-", "", nil, goArgs(bins.Micro, microBench)})
+	script := ""
 	if opts.Node != "" {
-		script, err := filepath.Abs(filepath.Join(opts.NodeDir, "bench.js"))
-		if err != nil {
+		var err error
+		if script, err = filepath.Abs(filepath.Join(opts.NodeDir, "bench.js")); err != nil {
 			return err
 		}
-		nodeBench := "^(" + strings.Join(nodeNames, "|") + ")$"
-		for _, c := range append([]string{"plain"}, Configs...) {
-			if c == "tracking" {
-				continue
-			}
-			ms = append(ms, measurement{"node", "node", c, opts.NodeDir, nil, []string{
-				opts.Node, "--expose-gc", script,
-				"-config=" + c, "-bench=" + nodeBench, "-benchtime=" + opts.Benchtime,
-			}})
-		}
 	}
+	type group struct {
+		name string
+		ms   []measurement
+	}
+	var groups []group
+	for _, w := range Workloads {
+		if opts.Workloads != nil && !opts.Workloads.MatchString(w.Go) {
+			continue
+		}
+		var ms []measurement
+		for _, build := range Builds {
+			configs := Configs
+			if build == "plain" {
+				configs = []string{"plain"}
+			}
+			for _, c := range configs {
+				ms = append(ms, measurement{"go", build, c, "", []string{ConfigEnv + "=" + c}, goArgs(bins.Bench[build], "^Benchmark"+w.Go+"$")})
+			}
+		}
+		if script != "" {
+			for _, c := range append([]string{"plain"}, Configs...) {
+				if c == "tracking" {
+					continue
+				}
+				ms = append(ms, measurement{"node", "node", c, opts.NodeDir, nil, []string{
+					opts.Node, "--expose-gc", script,
+					"-config=" + c, "-bench=^" + w.Node + "$", "-benchtime=" + opts.Benchtime,
+				}})
+			}
+		}
+		groups = append(groups, group{w.Go, ms})
+	}
+	if len(groups) == 0 {
+		return fmt.Errorf("no workload matches %s", opts.Workloads)
+	}
+	groups = append(groups, group{"single operations", []measurement{{"go", "micro", "-", "", nil, goArgs(bins.Micro, microBench)}}})
 	for r := 1; r <= opts.Rounds; r++ {
-		for i := range ms {
-			m := ms[(i+r-1)%len(ms)]
-			if opts.Log != nil {
-				fmt.Fprintf(opts.Log, "round %d/%d: %s %s %s\n", r, opts.Rounds, m.runtime, m.build, m.config)
-			}
-			res, err := command(ctx, m.dir, m.env, m.args...)
-			if err != nil {
-				return err
-			}
-			if _, err := fmt.Fprintf(out, "round: %d\nruntime: %s\nbuild: %s\nconfig: %s\n%s", r, m.runtime, m.build, m.config, res); err != nil {
-				return err
+		for _, g := range groups {
+			for i := range g.ms {
+				m := g.ms[(i+r-1)%len(g.ms)]
+				if opts.Log != nil {
+					fmt.Fprintf(opts.Log, "round %d/%d: %s: %s %s %s\n", r, opts.Rounds, g.name, m.runtime, m.build, m.config)
+				}
+				res, err := command(ctx, m.dir, m.env, m.args...)
+				if err != nil {
+					return err
+				}
+				if _, err := fmt.Fprintf(out, "round: %d\nruntime: %s\nbuild: %s\nconfig: %s\n%s", r, m.runtime, m.build, m.config, res); err != nil {
+					return err
+				}
 			}
 		}
 	}
