@@ -9,10 +9,6 @@ import (
 	"github.com/asyncinstr/asyncinstr/runtime/hooksrt"
 )
 
-// ConfigEnv names the configuration a benchmark binary runs in; the
-// harness (bench/cmd/benchrun) sets it for every run.
-const ConfigEnv = "ASYNCINSTR_BENCH_CONFIG"
-
 // als is the AsyncLocalStorage of the "als" configuration, nil otherwise.
 var als *hooksrt.AsyncLocalStorage[int]
 

@@ -9,10 +9,6 @@ import (
 	"github.com/asyncinstr/asyncinstr/runtime/hooksrt"
 )
 
-// BuildEnv says how the test binary was built: plain (the default),
-// source or toolexec. The harness sets it when it checks its binaries.
-const BuildEnv = "ASYNCINSTR_BENCH_BUILD"
-
 // TestResources checks that each workload creates the resources it is
 // meant to measure when the package is rewritten, and none when it is
 // not: a benchmark of code the rewriter missed would measure nothing.

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/asyncinstr/asyncinstr/bench"
 )
 
 // Binaries are the programs one run measures.
@@ -15,13 +17,6 @@ type Binaries struct {
 	Bench map[string]string // test binary of package bench, by build
 	Micro string            // test binary of runtime/hooksrt
 }
-
-// BuildEnv and ConfigEnv are the variables package bench's test binary
-// reads (bench/resources_test.go and bench/bench_test.go).
-const (
-	BuildEnv  = "ASYNCINSTR_BENCH_BUILD"
-	ConfigEnv = "ASYNCINSTR_BENCH_CONFIG"
-)
 
 // Build compiles, in work, asyncinstr from the repository at root and the
 // test binary of package bench three times: as written, from the
@@ -59,7 +54,7 @@ func Build(ctx context.Context, root, work string) (*Binaries, error) {
 		}
 	}
 	for _, build := range Builds {
-		env := []string{BuildEnv + "=" + build}
+		env := []string{bench.BuildEnv + "=" + build}
 		if _, err := command(ctx, root, env, b.Bench[build], "-test.run", "^TestResources$", "-test.count", "1"); err != nil {
 			return nil, fmt.Errorf("the %s build does not create the resources it should measure: %w", build, err)
 		}

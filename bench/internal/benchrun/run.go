@@ -6,6 +6,8 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
+
+	"github.com/asyncinstr/asyncinstr/bench"
 )
 
 // Options say what Run measures and for how long.
@@ -64,7 +66,7 @@ func Run(ctx context.Context, bins *Binaries, opts Options, out io.Writer) error
 				configs = []string{"plain"}
 			}
 			for _, c := range configs {
-				ms = append(ms, measurement{"go", build, c, "", []string{ConfigEnv + "=" + c}, goArgs(bins.Bench[build], "^Benchmark"+w.Go+"$")})
+				ms = append(ms, measurement{"go", build, c, "", []string{bench.ConfigEnv + "=" + c}, goArgs(bins.Bench[build], "^Benchmark"+w.Go+"$")})
 			}
 		}
 		if script != "" {
