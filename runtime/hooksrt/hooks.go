@@ -182,16 +182,31 @@ func endDispatch(gs *gstate, event string, acquired bool) {
 	if r := recover(); r != nil {
 		fatalHookPanic(event, r)
 	}
-	gs.depth--
-	if gs.depth == 0 {
-		if ops := gs.pending; ops != nil {
-			gs.pending = nil
-			apply(ops)
-		}
-		if acquired {
-			releaseIfIdle(gs)
-		}
+	if leaveDispatch(gs) && acquired {
+		releaseIfIdle(gs)
 	}
+}
+
+// leaveDispatch ends a dispatch on gs, the part every way of dispatching
+// shares: when it was the outermost, it applies the Enable and Disable
+// calls that the callbacks made, and reports that gs's goroutine is in no
+// dispatch any more.
+func leaveDispatch(gs *gstate) (outermost bool) {
+	gs.depth--
+	if gs.depth != 0 {
+		return false
+	}
+	if gs.pending != nil {
+		applyPending(gs)
+	}
+	return true
+}
+
+// applyPending applies the Enable and Disable calls queued on gs.
+func applyPending(gs *gstate) {
+	ops := gs.pending
+	gs.pending = nil
+	apply(ops)
 }
 
 func emitInit(c *core) {
@@ -285,14 +300,7 @@ func (b *batch) open(event batchEvent) {
 // close ends the dispatch that open began, as endDispatch does.
 func (b *batch) close() {
 	b.event = noEvent
-	gs := b.gs
-	gs.depth--
-	if gs.depth == 0 {
-		if ops := gs.pending; ops != nil {
-			gs.pending = nil
-			apply(ops)
-		}
-	}
+	leaveDispatch(b.gs)
 }
 
 // end must be deferred by every batch. During a dispatch it turns a

@@ -127,15 +127,8 @@ func dispatchInitOn(gs *gstate, fns []func(uint64, string, uint64, any), c *core
 		if r := recover(); r != nil {
 			fatalHookPanic(evInit, r)
 		}
-		gs.depth--
-		if gs.depth == 0 {
-			if ops := gs.pending; ops != nil {
-				gs.pending = nil
-				apply(ops)
-			}
-			if !returned {
-				releaseIfIdle(gs)
-			}
+		if leaveDispatch(gs) && !returned {
+			releaseIfIdle(gs)
 		}
 	}()
 	for _, f := range fns {
